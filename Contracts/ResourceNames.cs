@@ -1,0 +1,20 @@
+namespace AiAssistant.Contracts;
+
+/// <summary>Resource names spelled once: the launcher, the services and the tests use these.</summary>
+public static class ResourceNames
+{
+    public const string Postgres = "postgres";
+    public const string Redis = "redis";
+    public const string RabbitMq = "rabbitmq";
+    public const string Settings = "settings";
+    public const string Chat = "chat";
+    public const string Tools = "tools";
+    public const string Gateway = "gateway";
+
+    public const string SettingsDatabase = "settings";
+    public const string ChatDatabase = "chat";
+    public const string ContentDatabase = "content";
+
+    /// <summary>Redis key holding the newest committed AI settings version.</summary>
+    public const string SettingsVersionKey = "ai:settings:version";
+}

@@ -1,0 +1,1 @@
+namespace AiAssistant.ServiceDefaults; public static class Placeholder {}
