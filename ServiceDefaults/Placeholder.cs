@@ -1,1 +1,0 @@
-namespace AiAssistant.ServiceDefaults; public static class Placeholder {}
