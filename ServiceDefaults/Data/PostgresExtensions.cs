@@ -1,0 +1,59 @@
+using AiAssistant.ServiceDefaults.Health;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace AiAssistant.ServiceDefaults.Data;
+
+/// <summary>A database schema step run at start-up; scripts are idempotent (create … if not exists).</summary>
+public interface IDatabaseSchema
+{
+    string Sql { get; }
+}
+
+public static class PostgresExtensions
+{
+    /// <summary>One <see cref="NpgsqlDataSource"/> for the service's database, its health check and its schema at start.</summary>
+    public static WebApplicationBuilder AddPostgres(this WebApplicationBuilder builder, string database)
+    {
+        var connectionString = builder.Configuration.RequiredConnectionString(database);
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration($"postgres-{database}",
+            sp => new DelegateHealthCheck(async ct =>
+            {
+                await using var cmd = sp.GetRequiredService<NpgsqlDataSource>().CreateCommand("select 1");
+                return await cmd.ExecuteScalarAsync(ct) is 1;
+            }), HealthStatus.Unhealthy, tags: null));
+        builder.Services.AddHostedService<SchemaInitializer>();
+        return builder;
+    }
+}
+
+/// <summary>Runs every registered schema script once, before the service takes requests.</summary>
+internal sealed class SchemaInitializer(NpgsqlDataSource dataSource, IEnumerable<IDatabaseSchema> schemas)
+    : Microsoft.Extensions.Hosting.IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Several replicas may start at once: one advisory lock serialises their schema scripts.
+        await using (var lockCmd = new NpgsqlCommand("select pg_advisory_lock(4242)", connection))
+            await lockCmd.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            foreach (var schema in schemas)
+            {
+                await using var cmd = new NpgsqlCommand(schema.Sql, connection);
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(4242)", connection);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

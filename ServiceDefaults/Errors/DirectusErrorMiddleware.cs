@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AiAssistant.ServiceDefaults.Errors;
+
+/// <summary>Turns every failure into the Directus envelope; unexpected ones become a 500 without their message.</summary>
+public sealed class DirectusErrorMiddleware(RequestDelegate next, ILogger<DirectusErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+            if (!context.Response.HasStarted && context.Response.ContentLength is null && context.Response.ContentType is null)
+            {
+                // Endpoints that set no body for a status: give the same envelope as everything else.
+                switch (context.Response.StatusCode)
+                {
+                    case StatusCodes.Status404NotFound:
+                        await DirectusError.WriteAsync(context, 404, ErrorCodes.RouteNotFound, $"Route {context.Request.Path} doesn't exist.");
+                        break;
+                    case StatusCodes.Status405MethodNotAllowed:
+                        await DirectusError.WriteAsync(context, 405, ErrorCodes.RouteNotFound, $"Method {context.Request.Method} is not allowed on {context.Request.Path}.");
+                        break;
+                }
+            }
+        }
+        catch (DirectusException e)
+        {
+            await DirectusError.WriteAsync(context, e);
+        }
+        catch (BadHttpRequestException e)
+        {
+            var status = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400;
+            await DirectusError.WriteAsync(context, status, ErrorCodes.InvalidPayload, "Invalid payload. The request body could not be read.");
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody is left to answer.
+        }
+        catch (Exception e)
+        {
+            // The exception's message may carry anything (a connection string, a key): log its type and stack only.
+            logger.LogError("Unhandled {ExceptionType} on {Method} {Path}: {StackTrace}", e.GetType().FullName,
+                context.Request.Method, context.Request.Path, e.StackTrace);
+            await DirectusError.WriteAsync(context, 500, ErrorCodes.Internal, "An unexpected error occurred.");
+        }
+    }
+}
