@@ -1,0 +1,120 @@
+using System.Net;
+using AiAssistant.Contracts;
+using AiAssistant.Contracts.Settings;
+using AiAssistant.ServiceDefaults.Redis;
+using AiAssistant.Services.Chat.Internal;
+using MassTransit;
+using Microsoft.Extensions.AI;
+
+namespace AiAssistant.Services.Chat.Providers;
+
+/// <summary>The provider clients of one settings version, built from its decrypted configuration.</summary>
+public sealed class ProviderSnapshot
+{
+    public ProviderSnapshot(AiConfig config, HttpClient http)
+    {
+        Version = config.Version;
+        SystemPrompt = config.SystemPrompt;
+        foreach (var p in config.OpenaiCompatible)
+        {
+            // The reference counts the provider as configured only with both a base URL and a key.
+            if (p.BaseUrl.Length == 0 || p.ApiKey.Length == 0 || !Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var baseUrl)) continue;
+            var headers = p.Headers.Select(h => KeyValuePair.Create(h.Name, h.Value)).ToList();
+            Clients[ProviderTypes.OpenAiCompatible] = new OpenAiCompatibleChatClient(http, baseUrl, p.ApiKey, headers,
+                p.Name.Length > 0 ? p.Name : ProviderTypes.OpenAiCompatible);
+        }
+    }
+
+    public long Version { get; }
+    public string SystemPrompt { get; }
+    public Dictionary<string, IChatClient> Clients { get; } = new();
+}
+
+public static class ProviderTypes
+{
+    public const string OpenAi = "openai";
+    public const string Anthropic = "anthropic";
+    public const string Google = "google";
+    public const string OpenAiCompatible = "openai-compatible";
+    public static readonly string[] All = [OpenAi, Anthropic, Google, OpenAiCompatible];
+}
+
+/// <summary>
+/// This replica's provider clients, kept until a newer settings version is announced (event) or noticed (Redis).
+/// A refresh fetches the decrypted configuration from Settings over gRPC; the keys live only in this memory.
+/// </summary>
+public sealed class ProviderConfigCache(InternalClients clients, ILogger<ProviderConfigCache> logger)
+{
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        MaxConnectionsPerServer = int.MaxValue,
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+    private volatile ProviderSnapshot? _current;
+
+    public long Version => _current?.Version ?? 0;
+
+    public async ValueTask<ProviderSnapshot> GetAsync(CancellationToken ct) => _current ?? await RefreshAsync(1, ct);
+
+    /// <summary>Makes sure the snapshot is at least <paramref name="version"/>; one fetch at a time.</summary>
+    public async Task<ProviderSnapshot> RefreshAsync(long version, CancellationToken ct)
+    {
+        if (_current is { } c && c.Version >= version) return c;
+        await _refresh.WaitAsync(ct);
+        try
+        {
+            if (_current is { } again && again.Version >= version) return again;
+            var config = await clients.GetAiConfigAsync(ct);
+            var snapshot = new ProviderSnapshot(config, _http);
+            _current = snapshot;
+            logger.LogInformation("Provider clients rebuilt for settings version {Version}", snapshot.Version);
+            return snapshot;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+}
+
+/// <summary>Each replica's own queue delivers <see cref="AiSettingsChanged"/>; a newer version rebuilds the clients.</summary>
+public sealed class AiSettingsChangedConsumer(ProviderConfigCache cache) : IConsumer<AiSettingsChanged>
+{
+    public Task Consume(ConsumeContext<AiSettingsChanged> context) => cache.RefreshAsync(context.Message.Version, context.CancellationToken);
+}
+
+/// <summary>Catches what the events missed: reads the newest version from Redis once a second.</summary>
+public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IRedis redis, ILogger<SettingsVersionWatcher> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        var failing = false;
+        do
+        {
+            try
+            {
+                if (cache.Version == 0) await cache.RefreshAsync(1, stoppingToken);
+                var stored = await redis.GetAsync(ResourceNames.SettingsVersionKey, stoppingToken);
+                if (long.TryParse(stored, out var version) && version > cache.Version)
+                {
+                    logger.LogInformation("Settings version {Version} seen in Redis (this replica had {Current})", version, cache.Version);
+                    await cache.RefreshAsync(version, stoppingToken);
+                }
+                failing = false;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                if (!failing) logger.LogWarning("Settings version check failed ({ExceptionType}); retrying every second", e.GetType().Name);
+                failing = true;
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using AiAssistant.Contracts.Tools;
+using AiAssistant.Services.Chat.Chat;
+using AiAssistant.Services.Chat.Providers;
+using Microsoft.Extensions.AI;
+
+namespace AiAssistant.Services.Chat.ToolLoop;
+
+/// <summary>
+/// One chat turn: up to <see cref="MaxSteps"/> rounds of model ↔ server tools, streamed as UI message chunks in the
+/// reference's order (start, start-step, text-*, tool-input-*, tool-output-*, finish-step, …, data-usage, finish).
+/// A call to a client tool ends the turn: the browser runs it and sends the result in the next request.
+/// </summary>
+public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
+{
+    public const int MaxSteps = 10;
+
+    public async Task RunAsync(IChatClient client, ChatOptions options, List<ChatMessage> messages, Caller caller,
+        IReadOnlySet<string> clientTools, UiMessageStreamWriter stream, CancellationToken ct)
+    {
+        await stream.WriteAsync("start", ct);
+        long input = 0, output = 0, total = 0;
+        try
+        {
+            for (var step = 0; step < MaxSteps; step++)
+            {
+                await stream.WriteAsync("start-step", ct);
+                string? textId = null;
+                var text = new System.Text.StringBuilder();
+                var calls = new List<FunctionCallContent>();
+                await foreach (var update in client.GetStreamingResponseAsync(messages, options, ct))
+                {
+                    foreach (var content in update.Contents)
+                    {
+                        switch (content)
+                        {
+                            case TextContent t when !string.IsNullOrEmpty(t.Text):
+                                if (textId is null)
+                                {
+                                    textId = "txt_" + Guid.NewGuid().ToString("N");
+                                    await stream.WriteAsync("text-start", static (w, id) => w.WriteString("id", id), textId, ct);
+                                }
+                                text.Append(t.Text);
+                                await stream.WriteAsync("text-delta", static (w, s) => { w.WriteString("id", s.textId); w.WriteString("delta", s.Text); }, (textId, t.Text), ct);
+                                break;
+                            case FunctionCallContent call:
+                                calls.Add(call);
+                                break;
+                            case UsageContent u:
+                                input += u.Details.InputTokenCount ?? 0;
+                                output += u.Details.OutputTokenCount ?? 0;
+                                total += u.Details.TotalTokenCount ?? 0;
+                                break;
+                        }
+                    }
+                }
+                if (textId is not null) await stream.WriteAsync("text-end", static (w, id) => w.WriteString("id", id), textId, ct);
+
+                var assistant = new ChatMessage(ChatRole.Assistant, []);
+                if (text.Length > 0) assistant.Contents.Add(new TextContent(text.ToString()));
+                foreach (var call in calls)
+                {
+                    var raw = call.AdditionalProperties?[OpenAiCompatibleChatClient.RawArgumentsKey] as string ?? "{}";
+                    await stream.WriteAsync("tool-input-start", static (w, c) => { w.WriteString("toolCallId", c.CallId); w.WriteString("toolName", c.Name); }, call, ct);
+                    await stream.WriteAsync("tool-input-delta", static (w, s) => { w.WriteString("toolCallId", s.call.CallId); w.WriteString("inputTextDelta", s.raw); }, (call, raw), ct);
+                    await stream.WriteAsync("tool-input-available", static (w, s) =>
+                    {
+                        w.WriteString("toolCallId", s.call.CallId);
+                        w.WriteString("toolName", s.call.Name);
+                        w.WritePropertyName("input");
+                        WriteJsonOrString(w, s.raw);
+                    }, (call, raw), ct);
+                    assistant.Contents.Add(call);
+                }
+                messages.Add(assistant);
+
+                if (calls.Count == 0 || calls.Any(c => clientTools.Contains(c.Name)))
+                {
+                    await stream.WriteAsync("finish-step", ct);
+                    break;
+                }
+
+                var results = new ChatMessage(ChatRole.Tool, []);
+                foreach (var call in calls)
+                {
+                    var raw = call.AdditionalProperties?[OpenAiCompatibleChatClient.RawArgumentsKey] as string ?? "{}";
+                    var (outputJson, isError) = await tools.ExecuteAsync(call.Name, raw, caller, ct);
+                    // The reference returns tool failures to the model as output ({error:{…}}), so it can recover.
+                    await stream.WriteAsync("tool-output-available", static (w, s) =>
+                    {
+                        w.WriteString("toolCallId", s.CallId);
+                        w.WritePropertyName("output");
+                        WriteJsonOrString(w, s.outputJson);
+                    }, (call.CallId, outputJson), ct);
+                    results.Contents.Add(new FunctionResultContent(call.CallId, outputJson));
+                    if (isError) logger.LogInformation("Tool {Tool} returned an error to the model", call.Name);
+                }
+                messages.Add(results);
+                await stream.WriteAsync("finish-step", ct);
+            }
+        }
+        catch (ProviderException e)
+        {
+            await stream.WriteAsync("error", static (w, m) => w.WriteString("errorText", m), e.Message, ct);
+            await stream.WriteDoneAsync(ct);
+            return;
+        }
+
+        await stream.WriteAsync("data-usage", static (w, u) =>
+        {
+            w.WriteStartObject("data");
+            w.WriteNumber("inputTokens", u.input);
+            w.WriteNumber("outputTokens", u.output);
+            w.WriteNumber("totalTokens", u.total);
+            w.WriteEndObject();
+        }, (input, output, total), ct);
+        await stream.WriteAsync("finish", ct);
+        await stream.WriteDoneAsync(ct);
+    }
+
+    private static void WriteJsonOrString(Utf8JsonWriter w, string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            doc.RootElement.WriteTo(w);
+        }
+        catch (JsonException)
+        {
+            w.WriteStringValue(json);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
+
+namespace AiAssistant.Services.Settings.Settings;
+
+/// <summary><c>/settings</c>: Directus-shaped reads and writes of the AI settings (admin only).</summary>
+public static class SettingsApi
+{
+    public static IEndpointRouteBuilder MapSettingsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/settings");
+        group.MapGet("", GetSettings).WithName("GetSettings");
+        group.MapPatch("", PatchSettings).WithName("PatchSettings");
+        return app;
+    }
+
+    private static async Task<IResult> GetSettings(HttpContext context, BearerTokens tokens, AiSettingsStore store, string? fields, CancellationToken ct)
+    {
+        tokens.RequireAdmin(context);
+        return TypedResults.Json(new { data = Select(await store.ReadMaskedAsync(ct), fields) });
+    }
+
+    private static async Task<IResult> PatchSettings(HttpContext context, BearerTokens tokens, AiSettingsStore store, CancellationToken ct)
+    {
+        tokens.RequireAdmin(context);
+        var patch = await ReadPatchAsync(context.Request, ct);
+        await store.PatchAsync(patch, ct);
+        return TypedResults.Json(new { data = await store.ReadMaskedAsync(ct) });
+    }
+
+    /// <summary>Parses and validates the whole body before anything is stored.</summary>
+    private static async Task<Dictionary<string, JsonNode?>> ReadPatchAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            throw new DirectusException(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
+                "Unsupported media type. Send the settings as application/json.");
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException e)
+        {
+            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
+        }
+        if (body is not JsonObject obj)
+            throw DirectusException.InvalidPayload("The body must be a JSON object of settings fields");
+        var patch = new Dictionary<string, JsonNode?>();
+        foreach (var (field, value) in obj)
+        {
+            if (Array.IndexOf(AiSettingsFields.All, field) < 0)
+                throw DirectusException.InvalidPayload($"\"{field}\" is not a known settings field", field);
+            patch[field] = AiSettingsFields.Validate(field, value);
+        }
+        return patch;
+    }
+
+    /// <summary>Directus's <c>fields</c> query parameter: a comma-separated list, <c>*</c> for all.</summary>
+    private static JsonObject Select(JsonObject all, string? fields)
+    {
+        if (string.IsNullOrWhiteSpace(fields) || fields.Trim() == "*") return all;
+        var result = new JsonObject();
+        foreach (var name in fields.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!all.ContainsKey(name))
+                throw new DirectusException(StatusCodes.Status400BadRequest, ErrorCodes.InvalidQuery,
+                    $"Invalid query. Field \"{name}\" does not exist in settings.");
+            result[name] = all[name]?.DeepClone();
+        }
+        return result;
+    }
+}
