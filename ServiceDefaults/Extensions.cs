@@ -32,7 +32,8 @@ public static class Extensions
 
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
-            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+            // Directus answers with plain quotes, not \u0022 escapes; responses are JSON, never inlined into HTML.
+            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         });
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;

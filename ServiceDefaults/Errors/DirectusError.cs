@@ -53,6 +53,7 @@ public static class DirectusError
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static object Envelope(string code, string message, IReadOnlyDictionary<string, object?>? extensions = null)

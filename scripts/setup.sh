@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
+#   scripts/setup.sh          what ./run.sh needs
+#   scripts/setup.sh --tests  also Node.js and the npm packages the tests use
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=false
+[ "${1:-}" = "--tests" ] && want_tests=true
+
+missing=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+if $want_tests; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} from Debian's packages"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  # Debian's policy-rc.d keeps apt from starting these as system services; we run our own instances.
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
+
+if $want_tests; then
+  echo "setup: npm packages for the tests"
+  npm install --prefix tests/grpc-peer --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+echo "setup: building (Release)"
+dotnet build AiAssistant.sln -c Release -nologo -clp:ErrorsOnly -v:quiet
