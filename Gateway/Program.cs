@@ -1,3 +1,17 @@
-var builder = WebApplication.CreateBuilder(args);
+using AiAssistant.Gateway.Access;
+using AiAssistant.Gateway.Forwarding;
+using AiAssistant.ServiceDefaults;
+using AiAssistant.ServiceDefaults.Access;
+
+// The route table ships next to the binary (appsettings.json), wherever the process is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddServiceDefaults();
+builder.Services.AddSingleton<BearerTokens>();
+builder.Services.AddGatewayForwarding(builder.Configuration);
+
 var app = builder.Build();
+app.UseServiceDefaults();
+app.UseRouting();
+app.UseMiddleware<GatewayAccess>();
+app.MapForwardedRoutes();
 app.Run();
