@@ -1,3 +1,1 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+await AiAssistant.ProviderSimulator.SimulatorServer.RunAsync(args);
