@@ -1,0 +1,164 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AiAssistant.AppHost.Orchestration;
+using AiAssistant.ProviderSimulator;
+using AiAssistant.Tests.Infrastructure;
+using Xunit;
+
+namespace AiAssistant.Tests.EndToEnd;
+
+[CollectionDefinition(Name)]
+public sealed class EndToEndCollection : ICollectionFixture<EndToEndFixture>
+{
+    public const string Name = "end-to-end";
+}
+
+/// <summary>
+/// The whole system as separate processes (its own PostgreSQL, Redis and RabbitMQ; Settings, Tools, two Chat
+/// replicas and the Gateway, started by the launcher's <see cref="Stack"/>) and the provider simulator.
+/// </summary>
+public sealed class EndToEndFixture : IAsyncLifetime
+{
+    public string Folder { get; } = TestFolders.Create("e2e");
+    public string AdminToken { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+    public Stack Stack { get; private set; } = null!;
+    public SimulatorServer Simulator { get; private set; } = null!;
+    public HttpClient Gateway { get; private set; } = null!;
+
+    /// <summary>Every provider key a test stored: none may appear in data files, logs or messages.</summary>
+    public List<string> KeysUsed { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Simulator = await SimulatorServer.StartAsync();
+        Stack = await AppHost.Orchestration.Stack.StartAsync(new StackOptions
+        {
+            DataFolder = Folder,
+            ChatReplicas = 2,
+            GatewayPort = 0,
+            ExtraEnvironment = new Dictionary<string, string?> { ["ADMIN_TOKEN"] = AdminToken },
+        });
+        Gateway = Client(Stack.GatewayUrl);
+    }
+
+    public HttpClient Client(string baseUrl)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
+    /// <summary>A fresh random provider key, remembered for the leak checks.</summary>
+    public string NewKey()
+    {
+        var key = "sk-test-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        lock (KeysUsed) KeysUsed.Add(key);
+        return key;
+    }
+
+    public async Task<JsonObject> PatchSettingsAsync(object body)
+    {
+        using var response = await Gateway.PatchAsJsonAsync("/settings", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"PATCH /settings answered {(int)response.StatusCode}: {text}");
+        return (JsonObject)JsonNode.Parse(text)!["data"]!;
+    }
+
+    /// <summary>Chats on one replica directly and returns the Authorization header the provider received.</summary>
+    public async Task<string?> KeySeenFromAsync(string replicaUrl)
+    {
+        Simulator.ClearRequests();
+        using var client = Client(replicaUrl);
+        using (var probe = await client.PostAsJsonAsync("/ai/chat", ChatBody("Which key do you see?")))
+        {
+            // A replica that has not yet seen the first configuration answers 503 (no provider configured).
+            if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) return null;
+            Assert.True(probe.IsSuccessStatusCode, $"POST /ai/chat answered {(int)probe.StatusCode}");
+            Assert.True(ChatStream.Parse(await probe.Content.ReadAsStringAsync(), null).Done);
+        }
+        var request = Assert.Single(Simulator.Requests);
+        return request.Headers.TryGetValue("Authorization", out var auth) ? auth : null;
+    }
+
+    /// <summary>Waits until every replica sends <paramref name="key"/> to the provider, for at most <paramref name="within"/>.</summary>
+    public async Task<IReadOnlyCollection<string>> ReplicasNotUsingAsync(string key, TimeSpan within)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var pending = Stack.ChatReplicas.Select(r => r.HttpUrl).ToHashSet();
+        do
+            foreach (var url in pending.ToList())
+                if (await KeySeenFromAsync(url) == $"Bearer {key}") pending.Remove(url);
+        while (pending.Count > 0 && started.Elapsed < within);
+        return pending;
+    }
+
+    /// <summary>Points the OpenAI-compatible provider at the simulator with a new key and waits until every replica uses it.</summary>
+    public async Task<string> UseNewKeyAsync()
+    {
+        var key = NewKey();
+        await PatchSettingsAsync(new
+        {
+            ai_openai_compatible_name = "simulator",
+            ai_openai_compatible_base_url = Simulator.BaseUrl,
+            ai_openai_compatible_api_key = key,
+        });
+        Assert.Empty(await ReplicasNotUsingAsync(key, TimeSpan.FromSeconds(10)));
+        return key;
+    }
+
+    public static object ChatBody(string text, params string[] tools) => new
+    {
+        provider = "openai-compatible",
+        model = "sim-model",
+        tools,
+        messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text } } } },
+    };
+
+    /// <summary>Posts a chat turn and reads the whole UI message stream.</summary>
+    public static async Task<ChatStream> ChatAsync(HttpClient client, object body)
+    {
+        using var response = await client.PostAsJsonAsync("/ai/chat", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST /ai/chat answered {(int)response.StatusCode}: {text}");
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("v1", response.Headers.GetValues("x-vercel-ai-ui-message-stream").Single());
+        var servedBy = response.Headers.TryGetValues("X-Served-By", out var v) ? v.Single() : null;
+        return ChatStream.Parse(text, servedBy);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Gateway?.Dispose();
+        if (Stack is not null) await Stack.DisposeAsync();
+        if (Simulator is not null) await Simulator.DisposeAsync();
+        TestFolders.Delete(Folder);
+    }
+}
+
+/// <summary>A UI message stream read to its end: its JSON chunks in order and whether it ended with [DONE].</summary>
+public sealed record ChatStream(IReadOnlyList<JsonObject> Chunks, bool Done, string? ServedBy)
+{
+    public static ChatStream Parse(string sse, string? servedBy)
+    {
+        var chunks = new List<JsonObject>();
+        var done = false;
+        foreach (var frame in sse.Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            Assert.StartsWith("data: ", frame);
+            var data = frame["data: ".Length..];
+            if (data == "[DONE]") { done = true; continue; }
+            Assert.False(done, "a chunk came after [DONE]");
+            chunks.Add((JsonObject)JsonNode.Parse(data)!);
+        }
+        return new ChatStream(chunks, done, servedBy);
+    }
+
+    public IEnumerable<string> Types => Chunks.Select(c => c["type"]!.GetValue<string>());
+
+    public string Text => string.Concat(Chunks.Where(c => c["type"]!.GetValue<string>() == "text-delta").Select(c => c["delta"]!.GetValue<string>()));
+
+    public JsonObject Single(string type) => Assert.Single(Chunks, c => c["type"]!.GetValue<string>() == type);
+}
