@@ -1,1 +1,158 @@
-Console.WriteLine("Bench");
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using AiAssistant.AppHost.Orchestration;
+using AiAssistant.ProviderSimulator;
+
+// Measures the walking skeleton's targets; see bench/README.md. Usage: Bench [all|latency|throughput|keychange] [--seconds N]
+var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
+var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
+
+var folder = Path.Combine(Path.GetTempPath(), "aiassistant-bench-" + Guid.NewGuid().ToString("N")[..8]);
+Directory.CreateDirectory(folder);
+var adminToken = "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+
+await using var simulator = await SimulatorServer.StartAsync();
+simulator.RequestLimit = 0;
+Console.WriteLine("starting the stack (servers, settings, tools, 2 chat replicas, gateway)…");
+var stack = await Stack.StartAsync(new StackOptions
+{
+    DataFolder = folder,
+    ChatReplicas = 2,
+    GatewayPort = 0,
+    ExtraEnvironment = new Dictionary<string, string?> { ["ADMIN_TOKEN"] = adminToken },
+});
+try
+{
+    var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1024, UseProxy = false };
+    using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+
+    await Patch(new { ai_openai_compatible_name = "simulator", ai_openai_compatible_base_url = simulator.BaseUrl, ai_openai_compatible_api_key = "sk-bench-1" });
+    await Task.Delay(1500);
+
+    var chatBody = JsonContentBytes(new
+    {
+        provider = "openai-compatible", model = "sim-model", tools = Array.Empty<string>(),
+        messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text = "Hello" } } } },
+    });
+    var directBody = JsonContentBytes(new
+    {
+        model = "sim-model", stream = true, stream_options = new { include_usage = true },
+        messages = new[] { new { role = "user", content = "Hello" } },
+    });
+    var gatewayChat = new Uri(new Uri(stack.GatewayUrl), "/ai/chat");
+    var directChat = new Uri(simulator.BaseUrl + "/chat/completions");
+
+    async Task<double> Turn(Uri url, byte[] body)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync(url, content);
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        await stream.CopyToAsync(Stream.Null);
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    if (what is "all" or "latency")
+    {
+        for (var i = 0; i < 300; i++) { await Turn(directChat, directBody); await Turn(gatewayChat, chatBody); }
+        var direct = new List<double>();
+        var gateway = new List<double>();
+        for (var i = 0; i < 2000; i++)
+        {
+            direct.Add(await Turn(directChat, directBody));
+            gateway.Add(await Turn(gatewayChat, chatBody));
+        }
+        Console.WriteLine($"latency c=1, 2000 turns each: simulator directly p50 {P(direct, 50):F3} ms p95 {P(direct, 95):F3} ms; " +
+                          $"through gateway+chat p50 {P(gateway, 50):F3} ms p95 {P(gateway, 95):F3} ms");
+        Console.WriteLine($"added latency: p50 {P(gateway, 50) - P(direct, 50):F3} ms, p95 {P(gateway, 95) - P(direct, 95):F3} ms");
+    }
+
+    if (what is "all" or "throughput")
+    {
+        var until = Stopwatch.StartNew();
+        var turns = 0L;
+        var failures = 0L;
+        var workers = Enumerable.Range(0, 64).Select(async _ =>
+        {
+            while (until.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                try { await Turn(gatewayChat, chatBody); Interlocked.Increment(ref turns); }
+                catch (HttpRequestException) { Interlocked.Increment(ref failures); }
+            }
+        }).ToArray();
+        var rss = new Dictionary<string, long>();
+        await Task.Delay(TimeSpan.FromSeconds(seconds * 0.75));
+        foreach (var service in stack.Services) rss[service.Name] = ResidentKb(service.Pid);
+        await Task.WhenAll(workers);
+        Console.WriteLine($"throughput c=64 for {seconds} s through the gateway: {turns / until.Elapsed.TotalSeconds:F0} turns/s ({failures} failed)");
+        Console.WriteLine("resident memory under that load: " + string.Join(", ", rss.Select(kv => $"{kv.Key} {kv.Value / 1024.0:F0} MB")));
+    }
+
+    if (what is "all" or "keychange")
+    {
+        var delays = new List<double>();
+        var replicas = stack.ChatReplicas.Select(r => r.Name).ToHashSet();
+        for (var i = 0; i < 100; i++)
+        {
+            var seen = new Dictionary<string, long>();
+            var version = await CurrentVersion() + 1;
+            var gate = new object();
+            var all = new TaskCompletionSource();
+            void OnLine(LogLine line)
+            {
+                if (!replicas.Contains(line.Resource) || !line.Text.Contains("rebuilt for settings version")) return;
+                var at = Stopwatch.GetTimestamp();
+                lock (gate)
+                {
+                    if (!line.Text.Contains($"version {version}")) return;
+                    seen.TryAdd(line.Resource, at);
+                    if (seen.Count == replicas.Count) all.TrySetResult();
+                }
+            }
+            stack.Logs.LineAdded += OnLine;
+            var started = Stopwatch.GetTimestamp();
+            var response = await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-bench-{i + 2}" });
+            response.EnsureSuccessStatusCode();
+            await Task.WhenAny(all.Task, Task.Delay(5000));
+            stack.Logs.LineAdded -= OnLine;
+            lock (gate) delays.AddRange(seen.Values.Select(t => Stopwatch.GetElapsedTime(started, t).TotalMilliseconds));
+        }
+        Console.WriteLine($"key change → every replica ({delays.Count} replica updates): p50 {P(delays, 50):F1} ms, p99 {P(delays, 99):F1} ms, max {delays.Max():F1} ms");
+    }
+
+    async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
+    async Task<long> CurrentVersion()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(stack.Postgres.ConnectionStringFor("settings"));
+        await connection.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("select version from ai_settings where id = 1", connection);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+}
+finally
+{
+    await stack.DisposeAsync();
+    Directory.Delete(folder, recursive: true);
+}
+
+static double P(List<double> values, int percentile)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+static byte[] JsonContentBytes(object value) => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(value));
+
+static long ResidentKb(int? pid)
+{
+    if (pid is null) return 0;
+    foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    return 0;
+}

@@ -1,5 +1,3 @@
-using AiAssistant.ServiceDefaults.Errors;
-
 namespace AiAssistant.Gateway.Forwarding;
 
 public static partial class ForwardingExtensions
@@ -15,8 +13,9 @@ public static partial class ForwardingExtensions
 
     /// <summary>
     /// Maps <c>{prefix}/{**rest}</c> for every row of the route table, each forwarding to its service and carrying its
-    /// <see cref="GatewayRoute"/> as metadata, plus a fallback answering 404 ROUTE_NOT_FOUND. Endpoint routing picks the
-    /// longest matching prefix, whole segments only. The result applies conventions to all of them.
+    /// <see cref="GatewayRoute"/> as metadata. Endpoint routing picks the longest matching prefix, whole segments only;
+    /// a path no prefix covers matches no endpoint, and ServiceDefaults' error middleware answers it with
+    /// ROUTE_NOT_FOUND. The result applies conventions to every forwarded route.
     /// </summary>
     public static IEndpointConventionBuilder MapForwardedRoutes(this IEndpointRouteBuilder endpoints)
     {
@@ -34,18 +33,12 @@ public static partial class ForwardingExtensions
                 .WithMetadata(route)
                 .WithDisplayName($"{route.Prefix} → {route.Service}");
         }
-        group.MapFallback("/{**path}", RouteNotFound);
         return group;
     }
 
     /// <summary>The route-table row this request matched, or null (not a forwarded route).</summary>
     public static GatewayRoute? GetGatewayRoute(this HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<GatewayRoute>();
-
-    // Directus's own wording for a path no route serves.
-    private static Task RouteNotFound(HttpContext context) =>
-        DirectusError.WriteAsync(context, StatusCodes.Status404NotFound, ErrorCodes.RouteNotFound,
-            $"Route {context.Request.Path.Value} doesn't exist.");
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Route {Prefix} goes to service {Service}, which has no address (services:{Service}:http:0); its requests will get 502")]

@@ -1,3 +1,5 @@
+using AiAssistant.ServiceDefaults;
+
 namespace AiAssistant.Gateway.Forwarding;
 
 /// <summary>
@@ -35,13 +37,13 @@ public sealed class ServiceReplicas
     public static ServiceReplicas FromConfiguration(IConfiguration configuration, string service)
     {
         var addresses = new List<string>();
-        foreach (var entry in configuration.GetSection($"services:{service}:http").GetChildren())
+        for (var i = 0; configuration[$"services:{service}:http:{i}"] is not null; i++)
         {
-            if (!Uri.TryCreate(entry.Value, UriKind.Absolute, out var uri)
-                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-                || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            var uri = configuration.ServiceUri(service, "http", i);
+            // "localhost:5101" parses as an absolute URI with scheme "localhost": refuse it here, not on every request.
+            if ((uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Query.Length > 0 || uri.Fragment.Length > 0)
                 throw new InvalidOperationException(
-                    $"services:{service}:http:{entry.Key} is \"{entry.Value}\"; it must be an http(s) address such as http://127.0.0.1:5101.");
+                    $"services:{service}:http:{i} is \"{uri.OriginalString}\"; it must be an http(s) address such as http://127.0.0.1:5101.");
             addresses.Add(uri.GetLeftPart(UriPartial.Path).TrimEnd('/'));
         }
         return new ServiceReplicas(service, addresses);

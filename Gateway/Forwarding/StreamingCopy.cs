@@ -19,7 +19,7 @@ internal static class StreamingCopy
             while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                // no flush
+                await destination.FlushAsync(cancellationToken);
             }
         }
         finally

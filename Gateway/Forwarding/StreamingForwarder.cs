@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.ExceptionServices;
 using AiAssistant.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -63,7 +64,7 @@ public sealed partial class StreamingForwarder : IDisposable
             try
             {
                 await using var body = await upstream.Content.ReadAsStreamAsync(aborted);
-                await StreamingCopy.CopyAsync(body, response.Body, CancellationToken.None);
+                await StreamingCopy.CopyAsync(body, response.Body, aborted);
                 if (response.SupportsTrailers()) ForwardedHeaders.CopyTrailers(upstream, response);
             }
             catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
@@ -102,18 +103,14 @@ public sealed partial class StreamingForwarder : IDisposable
         context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
         ?? (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0);
 
-    private async Task ReportSendFailureAsync(HttpContext context, string service, string address, Exception e)
+    private Task ReportSendFailureAsync(HttpContext context, string service, string address, Exception e)
     {
-        if (context.RequestAborted.IsCancellationRequested) return; // the client left; nobody is waiting for an answer
-        if (FindBadRequest(e) is { } bad)
-        {
-            // The client's body was at fault (too large, malformed chunking), not the upstream.
-            var invalid = DirectusException.InvalidPayload(bad.Message.TrimEnd('.'));
-            await DirectusError.WriteAsync(context, bad.StatusCode, invalid.Code, invalid.Message, invalid.Extensions);
-            return;
-        }
+        if (context.RequestAborted.IsCancellationRequested) return Task.CompletedTask; // the client left; nobody is waiting
+        // The client's body was at fault (too large, malformed chunking), not the upstream: ServiceDefaults' error
+        // middleware answers it like any other unreadable body.
+        if (FindBadRequest(e) is { } bad) ExceptionDispatchInfo.Throw(bad);
         LogUnreachable(_logger, service, address, context.Request.Method, context.Request.Path.Value, e);
-        await WriteUnavailableAsync(context, service, "Could not reach it");
+        return WriteUnavailableAsync(context, service, "Could not reach it");
     }
 
     private static Task WriteUnavailableAsync(HttpContext context, string service, string reason)

@@ -6,7 +6,9 @@ namespace AiAssistant.Services.Chat.Chat;
 
 /// <summary>
 /// Writes the AI SDK UI message stream v1 (<c>data: {json}\n\n</c> frames, then <c>data: [DONE]</c>) straight into
-/// the response pipe and flushes each frame, so a token reaches the browser as soon as the provider sends it.
+/// the response pipe. Frames are buffered until <see cref="FlushAsync"/>: the turn flushes whenever it is about to
+/// wait for the provider, so a token reaches the browser as soon as the provider sends it, and a burst of tokens
+/// already received leaves in one write.
 /// </summary>
 public sealed class UiMessageStreamWriter(PipeWriter output)
 {
@@ -25,10 +27,10 @@ public sealed class UiMessageStreamWriter(PipeWriter output)
         response.Headers["x-accel-buffering"] = "no";
     }
 
-    public ValueTask WriteAsync(string type, CancellationToken ct) => WriteAsync(type, static (_, _) => { }, 0, ct);
+    public void Write(string type) => Write(type, static (_, _) => { }, 0);
 
     /// <summary>One frame: <c>{"type":type, …fields written by <paramref name="fields"/>}</c>.</summary>
-    public async ValueTask WriteAsync<TState>(string type, Action<Utf8JsonWriter, TState> fields, TState state, CancellationToken ct)
+    public void Write<TState>(string type, Action<Utf8JsonWriter, TState> fields, TState state)
     {
         _buffer.ResetWrittenCount();
         _json.Reset(_buffer);
@@ -40,8 +42,9 @@ public sealed class UiMessageStreamWriter(PipeWriter output)
         output.Write(Prefix);
         output.Write(_buffer.WrittenSpan);
         output.Write(Suffix);
-        await output.FlushAsync(ct);
     }
+
+    public async ValueTask FlushAsync(CancellationToken ct) => await output.FlushAsync(ct);
 
     public async ValueTask WriteDoneAsync(CancellationToken ct)
     {

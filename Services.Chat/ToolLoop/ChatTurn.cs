@@ -18,18 +18,24 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
     public async Task RunAsync(IChatClient client, ChatOptions options, List<ChatMessage> messages, Caller caller,
         IReadOnlySet<string> clientTools, UiMessageStreamWriter stream, CancellationToken ct)
     {
-        await stream.WriteAsync("start", ct);
+        stream.Write("start");
         long input = 0, output = 0, total = 0;
         try
         {
             for (var step = 0; step < MaxSteps; step++)
             {
-                await stream.WriteAsync("start-step", ct);
+                stream.Write("start-step");
                 string? textId = null;
                 var text = new System.Text.StringBuilder();
                 var calls = new List<FunctionCallContent>();
-                await foreach (var update in client.GetStreamingResponseAsync(messages, options, ct))
+                await using var updates = client.GetStreamingResponseAsync(messages, options, ct).GetAsyncEnumerator(ct);
+                while (true)
                 {
+                    var next = updates.MoveNextAsync();
+                    // Send what is buffered before waiting on the provider; never while it has more ready.
+                    if (!next.IsCompleted) await stream.FlushAsync(ct);
+                    if (!await next) break;
+                    var update = updates.Current;
                     foreach (var content in update.Contents)
                     {
                         switch (content)
@@ -38,10 +44,10 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                                 if (textId is null)
                                 {
                                     textId = "txt_" + Guid.NewGuid().ToString("N");
-                                    await stream.WriteAsync("text-start", static (w, id) => w.WriteString("id", id), textId, ct);
+                                    stream.Write("text-start", static (w, id) => w.WriteString("id", id), textId);
                                 }
                                 text.Append(t.Text);
-                                await stream.WriteAsync("text-delta", static (w, s) => { w.WriteString("id", s.textId); w.WriteString("delta", s.Text); }, (textId, t.Text), ct);
+                                stream.Write("text-delta", static (w, s) => { w.WriteString("id", s.textId); w.WriteString("delta", s.Text); }, (textId, t.Text));
                                 break;
                             case FunctionCallContent call:
                                 calls.Add(call);
@@ -54,67 +60,69 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                         }
                     }
                 }
-                if (textId is not null) await stream.WriteAsync("text-end", static (w, id) => w.WriteString("id", id), textId, ct);
+                if (textId is not null) stream.Write("text-end", static (w, id) => w.WriteString("id", id), textId);
 
                 var assistant = new ChatMessage(ChatRole.Assistant, []);
                 if (text.Length > 0) assistant.Contents.Add(new TextContent(text.ToString()));
                 foreach (var call in calls)
                 {
                     var raw = call.AdditionalProperties?[OpenAiCompatibleChatClient.RawArgumentsKey] as string ?? "{}";
-                    await stream.WriteAsync("tool-input-start", static (w, c) => { w.WriteString("toolCallId", c.CallId); w.WriteString("toolName", c.Name); }, call, ct);
-                    await stream.WriteAsync("tool-input-delta", static (w, s) => { w.WriteString("toolCallId", s.call.CallId); w.WriteString("inputTextDelta", s.raw); }, (call, raw), ct);
-                    await stream.WriteAsync("tool-input-available", static (w, s) =>
+                    stream.Write("tool-input-start", static (w, c) => { w.WriteString("toolCallId", c.CallId); w.WriteString("toolName", c.Name); }, call);
+                    stream.Write("tool-input-delta", static (w, s) => { w.WriteString("toolCallId", s.call.CallId); w.WriteString("inputTextDelta", s.raw); }, (call, raw));
+                    stream.Write("tool-input-available", static (w, s) =>
                     {
                         w.WriteString("toolCallId", s.call.CallId);
                         w.WriteString("toolName", s.call.Name);
                         w.WritePropertyName("input");
                         WriteJsonOrString(w, s.raw);
-                    }, (call, raw), ct);
+                    }, (call, raw));
                     assistant.Contents.Add(call);
                 }
                 messages.Add(assistant);
 
                 if (calls.Count == 0 || calls.Any(c => clientTools.Contains(c.Name)))
                 {
-                    await stream.WriteAsync("finish-step", ct);
+                    stream.Write("finish-step");
                     break;
                 }
 
                 var results = new ChatMessage(ChatRole.Tool, []);
+                await stream.FlushAsync(ct);
                 foreach (var call in calls)
                 {
                     var raw = call.AdditionalProperties?[OpenAiCompatibleChatClient.RawArgumentsKey] as string ?? "{}";
                     var (outputJson, isError) = await tools.ExecuteAsync(call.Name, raw, caller, ct);
                     // The reference returns tool failures to the model as output ({error:{…}}), so it can recover.
-                    await stream.WriteAsync("tool-output-available", static (w, s) =>
+                    stream.Write("tool-output-available", static (w, s) =>
                     {
                         w.WriteString("toolCallId", s.CallId);
                         w.WritePropertyName("output");
                         WriteJsonOrString(w, s.outputJson);
-                    }, (call.CallId, outputJson), ct);
+                    }, (call.CallId, outputJson));
+                    await stream.FlushAsync(ct);
                     results.Contents.Add(new FunctionResultContent(call.CallId, outputJson));
                     if (isError) logger.LogInformation("Tool {Tool} returned an error to the model", call.Name);
                 }
                 messages.Add(results);
-                await stream.WriteAsync("finish-step", ct);
+                stream.Write("finish-step");
             }
         }
         catch (ProviderException e)
         {
-            await stream.WriteAsync("error", static (w, m) => w.WriteString("errorText", m), e.Message, ct);
+            stream.Write("error", static (w, m) => w.WriteString("errorText", m), e.Message);
             await stream.WriteDoneAsync(ct);
             return;
         }
 
-        await stream.WriteAsync("data-usage", static (w, u) =>
+        stream.Write("data-usage", static (w, u) =>
         {
             w.WriteStartObject("data");
             w.WriteNumber("inputTokens", u.input);
             w.WriteNumber("outputTokens", u.output);
             w.WriteNumber("totalTokens", u.total);
             w.WriteEndObject();
-        }, (input, output, total), ct);
-        await stream.WriteAsync("finish", ct);
+        }, (input, output, total));
+        stream.Write("finish");
         await stream.WriteDoneAsync(ct);
     }
 
