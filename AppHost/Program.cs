@@ -58,6 +58,9 @@ catch (Exception)
 }
 
 console.Plain(stack.FormatTable());
+// A token the launcher generated is shown (it is the only way to learn it); one that was given never is.
+if (stack.AdminTokenGenerated)
+    console.Plain($"Admin token (generated, kept in {stack.Secrets.GeneratedAdminTokenPath}): {stack.AdminToken}");
 console.Plain($"Gateway: {stack.GatewayUrl}");
 await shutdown.RequestedTask;
 console.Status("stopping (Ctrl+C again to kill at once)");

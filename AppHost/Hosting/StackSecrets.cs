@@ -4,9 +4,10 @@ namespace AiAssistant.AppHost.Hosting;
 
 /// <summary>
 /// The stack's generated secrets, created on first start in {data}/secrets (mode 600) and the same afterwards:
-/// the internal service credential and the master key that encrypts provider keys at rest.
+/// the internal service credential, the master key that encrypts provider keys at rest, and the admin's static
+/// token used when ADMIN_TOKEN is not given.
 /// </summary>
-public sealed record StackSecrets(string InternalToken, string MasterKey)
+public sealed record StackSecrets(string InternalToken, string MasterKey, string GeneratedAdminToken, string GeneratedAdminTokenPath)
 {
     public const string MasterKeyId = "k1";
 
@@ -16,9 +17,12 @@ public sealed record StackSecrets(string InternalToken, string MasterKey)
         var folder = Path.Combine(dataFolder, "secrets");
         if (!Directory.Exists(folder))
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var adminTokenPath = Path.Combine(folder, "admin.token");
         return new StackSecrets(
             LoadOrCreate(Path.Combine(folder, "internal.token"), () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))),
-            LoadOrCreate(Path.Combine(folder, "master.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
+            LoadOrCreate(Path.Combine(folder, "master.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))),
+            LoadOrCreate(adminTokenPath, () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))),
+            adminTokenPath);
     }
 
     private static string LoadOrCreate(string path, Func<string> create)

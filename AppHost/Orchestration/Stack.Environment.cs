@@ -38,30 +38,38 @@ public sealed partial class Stack
                 env["ConnectionStrings__settings"] = Postgres.ConnectionStringFor(Database(ResourceNames.SettingsDatabase));
                 env["Secrets__MasterKey"] = Secrets.MasterKey;
                 env["Secrets__MasterKeyId"] = StackSecrets.MasterKeyId;
-                PassThrough(env, "ADMIN_TOKEN", "ADMIN_EMAIL", "ADMIN_PASSWORD");
+                env["ADMIN_TOKEN"] = AdminToken;
+                PassThrough(env, "ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED");
                 break;
             case ResourceNames.Tools:
                 env["ConnectionStrings__content"] = Postgres.ConnectionStringFor(Database(ResourceNames.ContentDatabase));
+                env["ADMIN_TOKEN"] = AdminToken;
                 break;
             case ResourceNames.Chat:
                 env["ConnectionStrings__chat"] = Postgres.ConnectionStringFor(Database(ResourceNames.ChatDatabase));
                 env["services__settings__grpc__0"] = Settings.GrpcUrl;
                 env["services__tools__grpc__0"] = Tools.GrpcUrl;
                 env["Chat__ReplicaId"] = service.Name;
-                PassThrough(env, "ADMIN_TOKEN");
+                env["ADMIN_TOKEN"] = AdminToken;
                 break;
             case ResourceNames.Gateway:
                 env["services__settings__http__0"] = Settings.HttpUrl;
                 env["services__tools__http__0"] = Tools.HttpUrl;
                 foreach (var (chat, i) in ChatReplicas.Select((c, i) => (c, i)))
                     env[$"services__chat__http__{i}"] = chat.HttpUrl;
-                PassThrough(env, "ADMIN_TOKEN", "AI_ENABLED");
+                env["ADMIN_TOKEN"] = AdminToken;
+                PassThrough(env, "AI_ENABLED");
                 break;
         }
 
         foreach (var (key, value) in options.ExtraEnvironment) env[key] = value;
         options.ConfigureEnvironment?.Invoke(service, env);
     }
+
+    /// <summary>ADMIN_TOKEN when given (never printed), else the one generated into the data folder.</summary>
+    public string AdminToken => HostVariables().TryGetValue("ADMIN_TOKEN", out var given) && given.Length > 0 ? given : Secrets.GeneratedAdminToken;
+
+    public bool AdminTokenGenerated => !(HostVariables().TryGetValue("ADMIN_TOKEN", out var given) && given.Length > 0);
 
     private void PassThrough(IDictionary<string, string?> env, params string[] names)
     {

@@ -20,6 +20,7 @@ internal sealed class LauncherProcess : IDisposable
         psi.ArgumentList.Add(appHostDll);
         foreach (var arg in arguments) psi.ArgumentList.Add(arg);
         psi.Environment["NO_COLOR"] = "1";
+        psi.Environment.Remove("ADMIN_TOKEN"); // the launcher generates one and must show it
         process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         void OnLine(string? line)
         {

@@ -121,7 +121,10 @@ public sealed class LauncherUnitTests
             Assert.Equal("a@b.c", settings["ADMIN_EMAIL"]);
             Assert.Equal("Http2", settings["Kestrel__Endpoints__grpc__Protocols"]);
             Assert.Equal(pg + "content", stack.Tools.Environment["ConnectionStrings__content"]);
-            Assert.False(stack.Tools.Environment.ContainsKey("ADMIN_TOKEN"));
+            // Every service verifies the caller's token itself.
+            Assert.Equal("adm", stack.Tools.Environment["ADMIN_TOKEN"]);
+            Assert.Equal("adm", stack.Gateway.Environment["ADMIN_TOKEN"]);
+            Assert.Equal("true", settings["AI_ENABLED"]);
             var chat1 = stack.Service("chat-1").Environment;
             Assert.Equal(pg + "chat", chat1["ConnectionStrings__chat"]);
             Assert.Equal(stack.Settings.GrpcUrl, chat1["services__settings__grpc__0"]);
