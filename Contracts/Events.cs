@@ -2,3 +2,9 @@ namespace AiAssistant.Contracts;
 
 /// <summary>Published after every committed settings change. Never carries a value, only names.</summary>
 public sealed record AiSettingsChanged(long Version, IReadOnlyList<string> Fields, DateTimeOffset ChangedAt);
+
+/// <summary>
+/// Published after every committed change to who may do what: a user's role, policies, status or static token; a
+/// role's policies; a policy's flags or permissions. Carries ids only, never a password, hash or token.
+/// </summary>
+public sealed record AccessChanged(long Version, string Subject, IReadOnlyList<string> UserIds, DateTimeOffset ChangedAt);

@@ -2,11 +2,13 @@ using AiAssistant.Gateway.Access;
 using AiAssistant.Gateway.Forwarding;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Redis;
 
 // The route table ships next to the binary (appsettings.json), wherever the process is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults();
-builder.Services.AddSingleton<BearerTokens>();
+builder.AddRedis();
+builder.AddAccess();
 builder.Services.AddGatewayForwarding(builder.Configuration);
 
 var app = builder.Build();

@@ -25,7 +25,7 @@ builder.AddMessaging(
         e.ConfigureConsumer<AiSettingsChangedConsumer>(context);
     }));
 
-builder.Services.AddSingleton<BearerTokens>();
+builder.AddAccess();
 builder.Services.AddSingleton<InternalClients>();
 builder.Services.AddSingleton<ProviderConfigCache>();
 builder.Services.AddHostedService<SettingsVersionWatcher>();
@@ -40,5 +40,6 @@ app.Use((context, next) =>
     return next(context);
 });
 app.UseServiceDefaults();
+app.UseCallerIdentity();
 app.MapChatApi();
 app.Run();

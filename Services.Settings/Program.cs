@@ -4,6 +4,8 @@ using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
+using AiAssistant.Services.Settings.Models;
+using AiAssistant.Services.Settings.Access;
 using AiAssistant.Services.Settings.Secrets;
 using AiAssistant.Services.Settings.Server;
 using AiAssistant.Services.Settings.Settings;
@@ -15,14 +17,24 @@ builder.AddRedis();
 builder.AddMessaging();
 builder.AddOutbox();
 
-builder.Services.AddSingleton<BearerTokens>();
+builder.AddSettingsAccess();
 builder.Services.AddSingleton(ProviderKeyCipher.FromConfiguration(builder.Configuration));
 builder.Services.AddSingleton<IDatabaseSchema, AiSettingsSchema>();
+builder.Services.AddSingleton(ModelCatalog.LoadDefault());
 builder.Services.AddSingleton<AiSettingsStore>();
 
 var app = builder.Build();
+if (args is ["rotate-keys", ..])
+{
+    // A maintenance command, not a server: re-encrypt every secret under the current master key, then exit.
+    await KeyRotation.RunAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+        app.Services.GetRequiredService<ProviderKeyCipher>(), Console.Out, CancellationToken.None);
+    return;
+}
 app.UseServiceDefaults();
+app.UseCallerIdentity();
 app.MapServerApi();
 app.MapSettingsApi();
+app.MapAccessApi();
 app.MapAiConfigGrpc();
 app.Run();

@@ -13,7 +13,7 @@ builder.AddPostgres(ResourceNames.ContentDatabase);
 builder.AddRedis();
 builder.AddMessaging();
 
-builder.Services.AddSingleton<BearerTokens>();
+builder.AddAccess();
 builder.Services.AddSingleton<IDatabaseSchema, ContentSchema>();
 builder.Services.AddSingleton<CollectionsStore>();
 builder.Services.AddSingleton<ITool, SchemaTool>();
@@ -21,6 +21,7 @@ builder.Services.AddSingleton<ToolRegistry>();
 
 var app = builder.Build();
 app.UseServiceDefaults();
+app.UseCallerIdentity();
 app.MapCollectionsApi();
 app.MapToolsGrpc();
 app.Run();

@@ -44,6 +44,7 @@ try
         messages = new[] { new { role = "user", content = "Hello" } },
     });
     var gatewayChat = new Uri(new Uri(stack.GatewayUrl), "/ai/chat");
+    var replicaChat = new Uri(new Uri(stack.ChatReplicas[0].HttpUrl), "/ai/chat");
     var directChat = new Uri(simulator.BaseUrl + "/chat/completions");
 
     async Task<double> Turn(Uri url, byte[] body)
@@ -62,12 +63,15 @@ try
     {
         for (var i = 0; i < 300; i++) { await Turn(directChat, directBody); await Turn(gatewayChat, chatBody); }
         var direct = new List<double>();
+        var replica = new List<double>();
         var gateway = new List<double>();
         for (var i = 0; i < 2000; i++)
         {
             direct.Add(await Turn(directChat, directBody));
+            replica.Add(await Turn(replicaChat, chatBody));
             gateway.Add(await Turn(gatewayChat, chatBody));
         }
+        Console.WriteLine($"one chat replica directly (no gateway): p50 {P(replica, 50):F3} ms p95 {P(replica, 95):F3} ms");
         Console.WriteLine($"latency c=1, 2000 turns each: simulator directly p50 {P(direct, 50):F3} ms p95 {P(direct, 95):F3} ms; " +
                           $"through gateway+chat p50 {P(gateway, 50):F3} ms p95 {P(gateway, 95):F3} ms");
         Console.WriteLine($"added latency: p50 {P(gateway, 50) - P(direct, 50):F3} ms, p95 {P(gateway, 95) - P(direct, 95):F3} ms");

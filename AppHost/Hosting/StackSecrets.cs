@@ -4,10 +4,10 @@ namespace AiAssistant.AppHost.Hosting;
 
 /// <summary>
 /// The stack's generated secrets, created on first start in {data}/secrets (mode 600) and the same afterwards:
-/// the internal service credential, the master key that encrypts provider keys at rest, and the admin's static
-/// token used when ADMIN_TOKEN is not given.
+/// the internal service credential, the master key that encrypts provider keys at rest, the admin's static
+/// token used when ADMIN_TOKEN is not given, and the key that signs and verifies access tokens (JWT).
 /// </summary>
-public sealed record StackSecrets(string InternalToken, string MasterKey, string GeneratedAdminToken, string GeneratedAdminTokenPath)
+public sealed record StackSecrets(string InternalToken, string MasterKey, string GeneratedAdminToken, string GeneratedAdminTokenPath, string JwtKey)
 {
     public const string MasterKeyId = "k1";
 
@@ -22,7 +22,8 @@ public sealed record StackSecrets(string InternalToken, string MasterKey, string
             LoadOrCreate(Path.Combine(folder, "internal.token"), () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))),
             LoadOrCreate(Path.Combine(folder, "master.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))),
             LoadOrCreate(adminTokenPath, () => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))),
-            adminTokenPath);
+            adminTokenPath,
+            LoadOrCreate(Path.Combine(folder, "jwt.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
     }
 
     private static string LoadOrCreate(string path, Func<string> create)

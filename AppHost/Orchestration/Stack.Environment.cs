@@ -10,7 +10,7 @@ public sealed partial class Stack
     private static readonly string[] Scrubbed =
     [
         "ConnectionStrings__*", "services__*", "Kestrel__*", "ASPNETCORE_*", "OTEL_*", "Internal__*", "Secrets__*",
-        "Chat__*", "AIASSISTANT_*", "DOTNET_ENVIRONMENT", "ADMIN_TOKEN", "ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED",
+        "Chat__*", "Auth__*", "AIASSISTANT_*", "DOTNET_ENVIRONMENT", "ADMIN_TOKEN", "ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED",
     ];
 
     private void ConfigureEnvironment(ServiceResource service)
@@ -20,6 +20,8 @@ public sealed partial class Stack
         env["ConnectionStrings__redis"] = Redis.ConnectionString;
         env["ConnectionStrings__rabbitmq"] = RabbitMq.ConnectionString;
         env["Internal__Token"] = Secrets.InternalToken;
+        // Every service verifies access tokens itself, with the same key.
+        env["Auth__JwtKey"] = Secrets.JwtKey;
         env["OTEL_SERVICE_NAME"] = service.ServiceName;
         env["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={service.Name}";
         foreach (var (key, value) in HostVariables().Where(v => v.Key.StartsWith("OTEL_EXPORTER_OTLP_", StringComparison.Ordinal)))
@@ -43,6 +45,7 @@ public sealed partial class Stack
                 break;
             case ResourceNames.Tools:
                 env["ConnectionStrings__content"] = Postgres.ConnectionStringFor(Database(ResourceNames.ContentDatabase));
+                env["services__settings__grpc__0"] = Settings.GrpcUrl;
                 env["ADMIN_TOKEN"] = AdminToken;
                 break;
             case ResourceNames.Chat:
@@ -54,6 +57,7 @@ public sealed partial class Stack
                 break;
             case ResourceNames.Gateway:
                 env["services__settings__http__0"] = Settings.HttpUrl;
+                env["services__settings__grpc__0"] = Settings.GrpcUrl;
                 env["services__tools__http__0"] = Tools.HttpUrl;
                 foreach (var (chat, i) in ChatReplicas.Select((c, i) => (c, i)))
                     env[$"services__chat__http__{i}"] = chat.HttpUrl;

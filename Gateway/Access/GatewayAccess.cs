@@ -5,26 +5,40 @@ using AiAssistant.ServiceDefaults.Errors;
 namespace AiAssistant.Gateway.Access;
 
 /// <summary>
-/// Who gets through the gateway. The walking skeleton knows one person, the admin with the static ADMIN_TOKEN;
-/// identity and access (users, roles, JWTs) replace this check. Services verify the token again themselves.
-/// With AI_ENABLED=false the <c>/ai</c> routes do not exist, as in the reference.
+/// Who gets through the gateway: everyone to the sign-in routes and <c>/server/ping</c>, otherwise only a caller whose
+/// JWT or static token resolves to an active user (cached; see <see cref="CallerResolver"/>). The Authorization header
+/// travels on unchanged and every service verifies it again itself. With AI_ENABLED=false the <c>/ai</c> routes do not
+/// exist, as in the reference.
 /// </summary>
-public sealed class GatewayAccess(RequestDelegate next, BearerTokens tokens, IConfiguration configuration)
+public sealed class GatewayAccess(RequestDelegate next, CallerResolver callers, IConfiguration configuration)
 {
+    /// <summary>Open without a token; logout needs only its refresh token, which may outlive the access token.</summary>
+    public static readonly string[] OpenPaths = ["/auth/login", "/auth/refresh", "/auth/logout", "/server/ping"];
+
     private readonly bool _aiEnabled = !string.Equals(configuration["AI_ENABLED"], "false", StringComparison.OrdinalIgnoreCase);
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         var route = context.GetGatewayRoute();
-        if (route is null) return next(context); // health endpoints and the 404 fallback
+        if (route is null)
+        {
+            await next(context); // health endpoints and the 404 fallback
+            return;
+        }
 
         if (!_aiEnabled && route.Service == Contracts.ResourceNames.Chat)
-            return DirectusError.WriteAsync(context, StatusCodes.Status404NotFound, ErrorCodes.RouteNotFound,
+        {
+            await DirectusError.WriteAsync(context, StatusCodes.Status404NotFound, ErrorCodes.RouteNotFound,
                 $"Route {context.Request.Path.Value} doesn't exist.");
+            return;
+        }
 
-        if (context.Request.Path.Equals("/server/ping", StringComparison.OrdinalIgnoreCase)) return next(context);
-
-        tokens.RequireAdmin(context);
-        return next(context);
+        var path = context.Request.Path;
+        if (!OpenPaths.Any(open => path.Equals(open, StringComparison.OrdinalIgnoreCase)))
+        {
+            if (await callers.AuthenticateAsync(context) is null)
+                throw DirectusException.Unauthenticated("No access token was sent. Send 'Authorization: Bearer <token>'.");
+        }
+        await next(context);
     }
 }

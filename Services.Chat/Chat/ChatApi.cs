@@ -14,13 +14,33 @@ public static class ChatApi
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/ai/chat", Chat).WithName("Chat");
+        app.MapGet("/ai/models", Models).WithName("Models");
         return app;
     }
 
-    private static async Task Chat(HttpContext context, BearerTokens tokens, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, CancellationToken ct)
+    /// <summary>The models a user can pick: allowed models of providers with credentials, every model of compatible ones.</summary>
+    private static async Task<IResult> Models(HttpContext context, ProviderConfigCache providers, CancellationToken ct)
     {
-        tokens.RequireAdmin(context);
-        var caller = new Caller { UserId = "admin", Admin = true, App = true };
+        context.RequireApp();
+        var snapshot = await providers.GetAsync(ct);
+        var models = snapshot.Providers.Values.Where(p => p.Client is not null).SelectMany(p => p.Config.Models.Select(m => new
+        {
+            provider = p.Config.Id,
+            model = m.Id,
+            name = m.Name,
+            limit = new { context = m.Context, output = m.Output },
+            cost = new { input = m.CostInput, output = m.CostOutput },
+            attachment = m.Attachment,
+            reasoning = m.Reasoning,
+        }));
+        return TypedResults.Json(new { data = models });
+    }
+
+    private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, CancellationToken ct)
+    {
+        // App access, as in the reference; tools then run as exactly this user.
+        var identity = context.RequireApp();
+        var caller = new Caller { UserId = identity.UserId, RoleId = identity.RoleId ?? "", Admin = identity.Admin, App = identity.App };
 
         JsonDocument body;
         try
@@ -36,7 +56,13 @@ public static class ChatApi
         var messages = UiMessages.ToChatMessages(request.Messages);
 
         var snapshot = await providers.GetAsync(ct);
-        if (!snapshot.Clients.TryGetValue(request.Provider, out var client))
+        snapshot.Providers.TryGetValue(request.Provider, out var provider);
+        // The reference's order: the allowed-models list first (403), then whether the provider has credentials (503).
+        if (provider is { IsBuiltIn: true } && provider.Config.Models.All(m => m.Id != request.Model))
+            throw DirectusException.Forbidden("Model not allowed for this provider");
+        if (provider is { Config.Type: ProviderTypes.Anthropic, Config.ApiKey.Length: > 0 })
+            throw DirectusException.ServiceUnavailable(request.Provider, "Chat with Anthropic models is not available in this version yet");
+        if (provider?.Client is not { } client)
             throw DirectusException.ServiceUnavailable(request.Provider, "No API key configured for LLM provider");
 
         var declarations = new List<AITool>(await tools.DeclarationsAsync(request.ServerTools, caller, ct));

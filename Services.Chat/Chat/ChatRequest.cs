@@ -21,8 +21,8 @@ public sealed record ChatRequest(
         if (body.ValueKind != JsonValueKind.Object) throw Invalid("The body must be a JSON object", null);
 
         var provider = RequiredString(body, "provider");
-        if (Array.IndexOf(ProviderTypes.All, provider) < 0)
-            throw Invalid($"\"provider\" must be one of {string.Join(", ", ProviderTypes.All.Select(p => $"\"{p}\""))}", "provider");
+        if (!ProviderTypes.IsValidId(provider))
+            throw Invalid($"\"provider\" must be one of {string.Join(", ", ProviderTypes.All.Select(p => $"\"{p}\""))} or \"openai-compatible:<id>\"", "provider");
         var model = RequiredString(body, "model");
 
         if (!body.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array)

@@ -35,7 +35,8 @@ public sealed class OpenAiCompatibleChatClient(
             Content = new ByteArrayContent(RequestBody(messages, options)),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        // Local servers such as Ollama need no key: then no Authorization header at all.
+        if (apiKey.Length > 0) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
 
         HttpResponseMessage response;

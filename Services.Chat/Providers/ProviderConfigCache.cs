@@ -8,26 +8,41 @@ using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.Providers;
 
+/// <summary>One provider of a settings version: its models and, when it has credentials, its client.</summary>
+public sealed record ConfiguredProvider(ProviderConfig Config, IChatClient? Client)
+{
+    public bool IsBuiltIn => Config.Type != ProviderTypes.OpenAiCompatible;
+}
+
 /// <summary>The provider clients of one settings version, built from its decrypted configuration.</summary>
 public sealed class ProviderSnapshot
 {
-    public ProviderSnapshot(AiConfig config, HttpClient http)
+    public ProviderSnapshot(AiConfig config, HttpClient http, IConfiguration configuration)
     {
         Version = config.Version;
         SystemPrompt = config.SystemPrompt;
-        foreach (var p in config.OpenaiCompatible)
+        foreach (var p in config.Providers)
         {
-            // The reference counts the provider as configured only with both a base URL and a key.
-            if (p.BaseUrl.Length == 0 || p.ApiKey.Length == 0 || !Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var baseUrl)) continue;
+            IChatClient? client = null;
             var headers = p.Headers.Select(h => KeyValuePair.Create(h.Name, h.Value)).ToList();
-            Clients[ProviderTypes.OpenAiCompatible] = new OpenAiCompatibleChatClient(http, baseUrl, p.ApiKey, headers,
-                p.Name.Length > 0 ? p.Name : ProviderTypes.OpenAiCompatible);
+            switch (p.Type)
+            {
+                case ProviderTypes.OpenAiCompatible when Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var baseUrl):
+                    client = new OpenAiCompatibleChatClient(http, baseUrl, p.ApiKey, headers, p.Name);
+                    break;
+                // OpenAI's Chat Completions API, and Gemini through its OpenAI-compatible endpoint (no Gemini SDK here).
+                case ProviderTypes.OpenAi or ProviderTypes.Google when p.ApiKey.Length > 0:
+                    client = new OpenAiCompatibleChatClient(http, ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey, headers, p.Type);
+                    break;
+            }
+            Providers[p.Id] = new ConfiguredProvider(p, client);
         }
     }
 
     public long Version { get; }
     public string SystemPrompt { get; }
-    public Dictionary<string, IChatClient> Clients { get; } = new();
+    /// <summary>By the id chat requests name: openai, anthropic, google, openai-compatible, openai-compatible:&lt;id&gt;.</summary>
+    public Dictionary<string, ConfiguredProvider> Providers { get; } = new();
 }
 
 public static class ProviderTypes
@@ -37,13 +52,25 @@ public static class ProviderTypes
     public const string Google = "google";
     public const string OpenAiCompatible = "openai-compatible";
     public static readonly string[] All = [OpenAi, Anthropic, Google, OpenAiCompatible];
+
+    /// <summary>A provider id a chat request may name: a type, or <c>openai-compatible:&lt;id&gt;</c> for a further compatible provider.</summary>
+    public static bool IsValidId(string id) =>
+        Array.IndexOf(All, id) >= 0 || (id.StartsWith(OpenAiCompatible + ":", StringComparison.Ordinal) && id.Length > OpenAiCompatible.Length + 1);
+
+    /// <summary>Where a built-in provider's API is; configurable (<c>Providers:openai:BaseUrl</c>) for tests and proxies.</summary>
+    public static Uri BaseUrl(string type, IConfiguration configuration) => new(configuration[$"Providers:{type}:BaseUrl"] ?? type switch
+    {
+        OpenAi => "https://api.openai.com/v1",
+        Google => "https://generativelanguage.googleapis.com/v1beta/openai",
+        _ => "https://api.anthropic.com/v1",
+    });
 }
 
 /// <summary>
 /// This replica's provider clients, kept until a newer settings version is announced (event) or noticed (Redis).
 /// A refresh fetches the decrypted configuration from Settings over gRPC; the keys live only in this memory.
 /// </summary>
-public sealed class ProviderConfigCache(InternalClients clients, ILogger<ProviderConfigCache> logger)
+public sealed class ProviderConfigCache(InternalClients clients, IConfiguration configuration, ILogger<ProviderConfigCache> logger)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly HttpClient _http = new(new SocketsHttpHandler
@@ -70,7 +97,7 @@ public sealed class ProviderConfigCache(InternalClients clients, ILogger<Provide
         {
             if (_current is { } again && again.Version >= version) return again;
             var config = await clients.GetAiConfigAsync(ct);
-            var snapshot = new ProviderSnapshot(config, _http);
+            var snapshot = new ProviderSnapshot(config, _http, configuration);
             _current = snapshot;
             logger.LogInformation("Provider clients rebuilt for settings version {Version}", snapshot.Version);
             return snapshot;

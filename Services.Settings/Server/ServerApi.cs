@@ -1,4 +1,5 @@
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.Services.Settings.Settings;
 
 namespace AiAssistant.Services.Settings.Server;
 
@@ -9,11 +10,12 @@ public static class ServerApi
     {
         var group = app.MapGroup("/server");
         group.MapGet("/ping", () => TypedResults.Text("pong")).WithName("Ping");
-        group.MapGet("/info", (HttpContext context, BearerTokens tokens, IConfiguration configuration) =>
+        group.MapGet("/info", async (HttpContext context, IConfiguration configuration, AiSettingsStore store, CancellationToken ct) =>
         {
-            tokens.RequireAdmin(context);
+            context.RequireUser(); // every signed-in user, app access or not, as in the reference
             var aiEnabled = !string.Equals(configuration["AI_ENABLED"], "false", StringComparison.OrdinalIgnoreCase);
-            return TypedResults.Json(new { data = new { ai_enabled = aiEnabled, mcp_enabled = false } });
+            var (providers, mcpEnabled) = await store.ServerInfoAsync(ct);
+            return TypedResults.Json(new { data = new { ai_enabled = aiEnabled, ai_providers = providers, mcp_enabled = mcpEnabled } });
         }).WithName("ServerInfo");
         return app;
     }

@@ -16,17 +16,17 @@ public static class SettingsApi
         return app;
     }
 
-    private static async Task<IResult> GetSettings(HttpContext context, BearerTokens tokens, AiSettingsStore store, string? fields, CancellationToken ct)
+    private static async Task<IResult> GetSettings(HttpContext context, AiSettingsStore store, string? fields, CancellationToken ct)
     {
-        tokens.RequireAdmin(context);
+        context.RequireAdmin();
         return TypedResults.Json(new { data = Select(await store.ReadMaskedAsync(ct), fields) });
     }
 
-    private static async Task<IResult> PatchSettings(HttpContext context, BearerTokens tokens, AiSettingsStore store, CancellationToken ct)
+    private static async Task<IResult> PatchSettings(HttpContext context, AiSettingsStore store, CancellationToken ct)
     {
-        tokens.RequireAdmin(context);
+        var admin = context.RequireAdmin();
         var patch = await ReadPatchAsync(context.Request, ct);
-        await store.PatchAsync(patch, ct);
+        await store.PatchAsync(patch, actor: admin.UserId, ct);
         return TypedResults.Json(new { data = await store.ReadMaskedAsync(ct) });
     }
 

@@ -11,15 +11,15 @@ public static class CollectionsApi
     public static IEndpointRouteBuilder MapCollectionsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/collections");
-        group.MapGet("", async (HttpContext context, BearerTokens tokens, CollectionsStore store, CancellationToken ct) =>
+        group.MapGet("", async (HttpContext context, CollectionsStore store, CancellationToken ct) =>
         {
-            tokens.RequireAdmin(context);
+            context.RequireAdmin();
             var list = await store.ListAsync(ct);
             return TypedResults.Json(new { data = list.Select(Shape) });
         }).WithName("ListCollections");
-        group.MapPost("", async (HttpContext context, BearerTokens tokens, CollectionsStore store, CancellationToken ct) =>
+        group.MapPost("", async (HttpContext context, CollectionsStore store, CancellationToken ct) =>
         {
-            tokens.RequireAdmin(context);
+            context.RequireAdmin();
             JsonObject body;
             try
             {

@@ -68,3 +68,40 @@ public class AiSettingsFieldsTests
     [Fact]
     public void Null_clears() => Assert.Null(AiSettingsFields.Validate(AiSettingsFields.CompatibleApiKey, null));
 }
+
+public class AiSettingsFieldsMoreTests
+{
+    private static string Rejects(string field, string json)
+    {
+        var e = Assert.Throws<DirectusException>(() => AiSettingsFields.Validate(field, JsonNode.Parse(json)));
+        Assert.Equal(field, e.Extensions!["field"]);
+        return e.Message;
+    }
+
+    [Fact]
+    public void Allowed_models_must_be_short_non_empty_ids()
+    {
+        Assert.Contains("non-empty", Rejects(AiSettingsFields.OpenAiAllowed, """["gpt-5.4",""]"""));
+        Assert.Contains("200", Rejects(AiSettingsFields.AnthropicAllowed, $"[\"{new string('m', 201)}\"]"));
+        Assert.Contains("list", Rejects(AiSettingsFields.GoogleAllowed, "\"gemini\""));
+    }
+
+    [Fact]
+    public void Mcp_switches_are_booleans() => Rejects(AiSettingsFields.McpEnabled, "\"yes\"");
+
+    [Theory]
+    [InlineData("""[{"id":"Bad Id","base_url":"http://h"}]""", "id")]
+    [InlineData("""[{"id":"a"},{"id":"a"}]""", "repeats")]
+    [InlineData("""[{"id":"a","secret":"x"}]""", "not a provider field")]
+    [InlineData("""[{"id":"a","base_url":"gopher://h"}]""", "base_url")]
+    [InlineData("""[{"id":"a","headers":[{"header":"X","value":"a\nb"}]}]""", "line breaks")]
+    public void Compatible_providers_are_checked(string json, string expected) =>
+        Assert.Contains(expected, Rejects(AiSettingsFields.CompatibleProviders, json));
+
+    [Fact]
+    public void A_provider_without_an_id_gets_one_from_its_name()
+    {
+        var list = (JsonArray)AiSettingsFields.Validate(AiSettingsFields.CompatibleProviders, JsonNode.Parse("""[{"name":"Azure OpenAI (EU)"}]"""))!;
+        Assert.Equal("azure-openai-eu", list[0]!["id"]!.GetValue<string>());
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace AiAssistant.ServiceDefaults.Access;
+
+public static class AccessExtensions
+{
+    /// <summary>
+    /// Identity on a service: the service credential (<see cref="BearerTokens"/>), access tokens, the caller resolver with
+    /// its caches and version watcher. Users are looked up in Settings over gRPC unless the service registered its own
+    /// <see cref="IAccessDirectory"/> first (Settings does). Needs <c>AddRedis()</c>.
+    /// </summary>
+    public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<BearerTokens>();
+        builder.Services.TryAddSingleton<IAccessDirectory, GrpcAccessDirectory>();
+        builder.Services.AddSingleton(sp => AccessTokens.FromConfiguration(builder.Configuration,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<AccessTokens>()));
+        builder.Services.AddSingleton<CallerResolver>();
+        builder.Services.AddHostedService<AccessVersionWatcher>();
+        return builder;
+    }
+}
