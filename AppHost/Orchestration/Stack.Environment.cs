@@ -40,20 +40,19 @@ public sealed partial class Stack
                 env["ConnectionStrings__settings"] = Postgres.ConnectionStringFor(Database(ResourceNames.SettingsDatabase));
                 env["Secrets__MasterKey"] = Secrets.MasterKey;
                 env["Secrets__MasterKeyId"] = StackSecrets.MasterKeyId;
+                // The first admin user's static token (Directus's bootstrap); only Settings knows tokens.
                 env["ADMIN_TOKEN"] = AdminToken;
                 PassThrough(env, "ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED");
                 break;
             case ResourceNames.Tools:
                 env["ConnectionStrings__content"] = Postgres.ConnectionStringFor(Database(ResourceNames.ContentDatabase));
                 env["services__settings__grpc__0"] = Settings.GrpcUrl;
-                env["ADMIN_TOKEN"] = AdminToken;
                 break;
             case ResourceNames.Chat:
                 env["ConnectionStrings__chat"] = Postgres.ConnectionStringFor(Database(ResourceNames.ChatDatabase));
                 env["services__settings__grpc__0"] = Settings.GrpcUrl;
                 env["services__tools__grpc__0"] = Tools.GrpcUrl;
                 env["Chat__ReplicaId"] = service.Name;
-                env["ADMIN_TOKEN"] = AdminToken;
                 break;
             case ResourceNames.Gateway:
                 env["services__settings__http__0"] = Settings.HttpUrl;
@@ -61,7 +60,6 @@ public sealed partial class Stack
                 env["services__tools__http__0"] = Tools.HttpUrl;
                 foreach (var (chat, i) in ChatReplicas.Select((c, i) => (c, i)))
                     env[$"services__chat__http__{i}"] = chat.HttpUrl;
-                env["ADMIN_TOKEN"] = AdminToken;
                 PassThrough(env, "AI_ENABLED");
                 break;
         }

@@ -33,26 +33,16 @@ public sealed class EndToEndFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string? settingsGrpc = null;
         Simulator = await SimulatorServer.StartAsync();
         Stack = await AppHost.Orchestration.Stack.StartAsync(new StackOptions
         {
             DataFolder = Folder,
             ChatReplicas = 2,
             GatewayPort = 0,
-            ExtraEnvironment = new Dictionary<string, string?>
-            {
-                ["ADMIN_TOKEN"] = AdminToken,
-                ["Auth__JwtKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-                // The built-in OpenAI provider talks to the simulator instead of api.openai.com.
-                ["Providers__openai__BaseUrl"] = Simulator.BaseUrl,
-            },
-            // Gateway and Tools resolve callers through Settings' gRPC (until the launcher passes it to them itself).
-            ConfigureEnvironment = (service, env) =>
-            {
-                if (service.ServiceName == AiAssistant.Contracts.ResourceNames.Settings) settingsGrpc = service.GrpcUrl;
-                else env.TryAdd("services__settings__grpc__0", settingsGrpc);
-            },
+            // As if the launcher were started with ADMIN_TOKEN set: the first admin's static token.
+            HostEnvironment = new Dictionary<string, string> { ["ADMIN_TOKEN"] = AdminToken },
+            // The built-in OpenAI provider talks to the simulator instead of api.openai.com.
+            ExtraEnvironment = new Dictionary<string, string?> { ["Providers__openai__BaseUrl"] = Simulator.BaseUrl },
         });
         Gateway = Client(Stack.GatewayUrl);
     }

@@ -121,9 +121,12 @@ public sealed class LauncherUnitTests
             Assert.Equal("a@b.c", settings["ADMIN_EMAIL"]);
             Assert.Equal("Http2", settings["Kestrel__Endpoints__grpc__Protocols"]);
             Assert.Equal(pg + "content", stack.Tools.Environment["ConnectionStrings__content"]);
-            // Every service verifies the caller's token itself.
-            Assert.Equal("adm", stack.Tools.Environment["ADMIN_TOKEN"]);
-            Assert.Equal("adm", stack.Gateway.Environment["ADMIN_TOKEN"]);
+            // Only Settings knows tokens; every service verifies JWTs with the same key and asks Settings about static tokens.
+            Assert.False(stack.Tools.Environment.ContainsKey("ADMIN_TOKEN"));
+            Assert.False(stack.Gateway.Environment.ContainsKey("ADMIN_TOKEN"));
+            Assert.All(stack.Services, s => Assert.Equal(stack.Secrets.JwtKey, s.Environment["Auth__JwtKey"]));
+            Assert.Equal(stack.Settings.GrpcUrl, stack.Gateway.Environment["services__settings__grpc__0"]);
+            Assert.Equal(stack.Settings.GrpcUrl, stack.Tools.Environment["services__settings__grpc__0"]);
             Assert.Equal("true", settings["AI_ENABLED"]);
             var chat1 = stack.Service("chat-1").Environment;
             Assert.Equal(pg + "chat", chat1["ConnectionStrings__chat"]);
