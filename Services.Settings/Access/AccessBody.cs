@@ -10,19 +10,7 @@ internal static partial class AccessBody
 {
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct, params string[] allowed)
     {
-        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            throw new DirectusException(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
-                "Unsupported media type. Send the body as application/json.");
-        JsonNode? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
-        }
-        if (body is not JsonObject obj) throw DirectusException.InvalidPayload("The body must be a JSON object");
+        var obj = await JsonBody.ReadObjectAsync(request, ct);
         if (allowed.Length > 0)
             foreach (var (name, _) in obj)
                 if (Array.IndexOf(allowed, name) < 0)

@@ -33,20 +33,7 @@ public static class SettingsApi
     /// <summary>Parses and validates the whole body before anything is stored.</summary>
     private static async Task<Dictionary<string, JsonNode?>> ReadPatchAsync(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            throw new DirectusException(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
-                "Unsupported media type. Send the settings as application/json.");
-        JsonNode? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
-        }
-        if (body is not JsonObject obj)
-            throw DirectusException.InvalidPayload("The body must be a JSON object of settings fields");
+        var obj = await JsonBody.ReadObjectAsync(request, ct);
         var patch = new Dictionary<string, JsonNode?>();
         foreach (var (field, value) in obj)
         {

@@ -20,16 +20,7 @@ public static class CollectionsApi
         group.MapPost("", async (HttpContext context, CollectionsStore store, CancellationToken ct) =>
         {
             context.RequireAdmin();
-            JsonObject body;
-            try
-            {
-                body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) as JsonObject
-                       ?? throw DirectusException.InvalidPayload("The body must be a JSON object");
-            }
-            catch (JsonException)
-            {
-                throw DirectusException.InvalidPayload("The body is not valid JSON");
-            }
+            var body = await JsonBody.ReadObjectAsync(context.Request, ct);
             var name = body["collection"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
                 ? v.GetValue<string>() : throw DirectusException.InvalidPayload("\"collection\" is required", "collection");
             var note = body["meta"]?["note"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null;

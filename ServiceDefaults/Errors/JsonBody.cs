@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace AiAssistant.ServiceDefaults.Errors;
+
+/// <summary>The one way a handler reads a JSON object body: 415 for another media type, 400 for bad JSON or a non-object.</summary>
+public static class JsonBody
+{
+    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            throw new DirectusException(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
+                "Unsupported media type. Send the body as application/json.");
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException e)
+        {
+            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
+        }
+        return body as JsonObject ?? throw DirectusException.InvalidPayload("The body must be a JSON object");
+    }
+}
