@@ -10,12 +10,14 @@ namespace AiAssistant.Services.Chat.ToolLoop;
 public sealed class ToolExecutor(InternalClients clients, ILogger<ToolExecutor> logger)
 {
     private static readonly TimeSpan ListCacheFor = TimeSpan.FromSeconds(5);
-    private (DateTimeOffset At, IReadOnlyList<ToolDefinition> Tools)? _cached;
+    private sealed record ToolList(DateTimeOffset At, IReadOnlyList<ToolDefinition> Tools);
+    // Which tools exist depends on whether the caller is an admin (admin-only tools are invisible to others).
+    private readonly ToolList?[] _cached = new ToolList?[2];
 
     /// <summary>The tool declarations the model gets: the root tool <c>schema</c> always, plus those requested.</summary>
     public async Task<IReadOnlyList<AIFunctionDeclaration>> DeclarationsAsync(IReadOnlyList<string> requested, Caller caller, CancellationToken ct)
     {
-        var all = _cached is { } c && DateTimeOffset.UtcNow - c.At < ListCacheFor ? c.Tools : await RefreshAsync(caller, ct);
+        var all = _cached[caller.Admin ? 1 : 0] is { } c && DateTimeOffset.UtcNow - c.At < ListCacheFor ? c.Tools : await RefreshAsync(caller, ct);
         var result = new List<AIFunctionDeclaration>();
         foreach (var tool in all)
             if (tool.Name == "schema" || requested.Contains(tool.Name))
@@ -30,7 +32,7 @@ public sealed class ToolExecutor(InternalClients clients, ILogger<ToolExecutor> 
     {
         var reply = await clients.ListToolsAsync(new ListToolsRequest { Caller = caller }, ct);
         var tools = reply.Tools.ToList();
-        _cached = (DateTimeOffset.UtcNow, tools);
+        _cached[caller.Admin ? 1 : 0] = new ToolList(DateTimeOffset.UtcNow, tools);
         return tools;
     }
 
