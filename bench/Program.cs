@@ -6,7 +6,7 @@ using System.Text;
 using AiAssistant.AppHost.Orchestration;
 using AiAssistant.ProviderSimulator;
 
-// Measures the walking skeleton's targets; see bench/README.md. Usage: Bench [all|latency|throughput|keychange] [--seconds N]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access] [--seconds N]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
 
@@ -130,6 +130,60 @@ try
         Console.WriteLine($"key change → every replica ({delays.Count} replica updates): p50 {P(delays, 50):F1} ms, p99 {P(delays, 99):F1} ms, max {delays.Max():F1} ms");
     }
 
+    if (what is "all" or "settings")
+    {
+        // PATCH with a key change: validated, encrypted, committed with its outbox event (published right after).
+        var patches = new List<double>();
+        for (var i = 0; i < 300; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            (await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-patch-{i}" })).EnsureSuccessStatusCode();
+            patches.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        Console.WriteLine($"PATCH /settings with a key change, through the gateway (300): p50 {P(patches, 50):F2} ms, p95 {P(patches, 95):F2} ms");
+
+        using var grpcHttp = new HttpClient(AiAssistant.ServiceDefaults.Grpc.GrpcUnaryClient.CreateHandler()) { BaseAddress = new Uri(stack.Settings.GrpcUrl!) };
+        var grpc = new AiAssistant.ServiceDefaults.Grpc.GrpcUnaryClient(grpcHttp);
+        var asService = new AiAssistant.ServiceDefaults.Grpc.GrpcCallOptions
+        {
+            Headers = new Dictionary<string, string> { ["authorization"] = "Bearer " + stack.Secrets.InternalToken },
+        };
+        var calls = new List<double>();
+        for (var i = 0; i < 2300; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await grpc.CallAsync("aiassistant.settings.v1.AiSettings", "GetAiConfig", new AiAssistant.Contracts.Settings.GetAiConfigRequest(),
+                AiAssistant.Contracts.Settings.AiConfig.Parser, asService);
+            if (i >= 300) calls.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        Console.WriteLine($"GetAiConfig over gRPC (2000 after warm-up): p50 {P(calls, 50):F3} ms, p95 {P(calls, 95):F3} ms");
+    }
+
+    if (what is "all" or "access")
+    {
+        // What the gateway does per request to authenticate, in process, caches warm (the 1 s invalidation aside).
+        var key = Convert.FromBase64String(stack.Secrets.JwtKey);
+        var tokens = new AiAssistant.ServiceDefaults.Access.AccessTokens(key, TimeSpan.FromMinutes(15), TimeProvider.System);
+        var user = new AiAssistant.ServiceDefaults.Access.UserAccess("u-1", "r-1", false, true, "active");
+        await using var redis = new AiAssistant.ServiceDefaults.Redis.RedisClient(stack.Redis.ConnectionString);
+        var resolver = new AiAssistant.ServiceDefaults.Access.CallerResolver(tokens, new OneUserDirectory(user), redis, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<AiAssistant.ServiceDefaults.Access.CallerResolver>.Instance);
+        var jwt = tokens.Issue(user.ToCaller()).Token;
+        foreach (var (label, token) in new[] { ("JWT", jwt), ("static token", "static-token-of-u-1") })
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+            context.Request.Headers.Authorization = "Bearer " + token;
+            var times = new List<double>();
+            for (var i = 0; i < 22000; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                _ = await resolver.AuthenticateAsync(context) ?? throw new InvalidOperationException("not authenticated");
+                if (i >= 2000) times.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+            }
+            Console.WriteLine($"authenticate a request by {label}, cache warm (20000): p50 {P(times, 50):F1} µs, p95 {P(times, 95):F1} µs");
+        }
+    }
+
     async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
     async Task<long> CurrentVersion()
     {
@@ -159,4 +213,13 @@ static long ResidentKb(int? pid)
     foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
     return 0;
+}
+
+sealed class OneUserDirectory(AiAssistant.ServiceDefaults.Access.UserAccess user) : AiAssistant.ServiceDefaults.Access.IAccessDirectory
+{
+    public Task<AiAssistant.ServiceDefaults.Access.UserAccess?> FindUserAsync(string userId, CancellationToken ct) =>
+        Task.FromResult<AiAssistant.ServiceDefaults.Access.UserAccess?>(userId == user.Id ? user : null);
+
+    public Task<AiAssistant.ServiceDefaults.Access.UserAccess?> FindByStaticTokenAsync(string tokenSha256, CancellationToken ct) =>
+        Task.FromResult<AiAssistant.ServiceDefaults.Access.UserAccess?>(user);
 }
