@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.Providers;
@@ -56,15 +57,13 @@ public sealed class OpenAiCompatibleChatClient(
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var lines = new SseLineReader(stream);
         var calls = new SortedDictionary<int, (string Id, string Name, StringBuilder Args)>();
         string? finishReason = null;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        while (await lines.ReadLineAsync(cancellationToken))
         {
-            if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
-            var data = line.AsSpan(5).Trim();
-            if (data.SequenceEqual("[DONE]")) break;
-            var update = ParseChunk(data, calls, ref finishReason);
+            var update = ParseLine(lines.Line, calls, ref finishReason, out var done);
+            if (done) break;
             if (update is not null) yield return update;
         }
 
@@ -100,11 +99,40 @@ public sealed class OpenAiCompatibleChatClient(
 
     public void Dispose() { }
 
-    private static ChatResponseUpdate? ParseChunk(ReadOnlySpan<char> data,
+    /// <summary>One line of the stream: <c>data: {chunk}</c> becomes an update (or null), <c>data: [DONE]</c> sets done.</summary>
+    private static ChatResponseUpdate? ParseLine(ReadOnlyMemory<byte> line,
+        SortedDictionary<int, (string Id, string Name, StringBuilder Args)> calls, ref string? finishReason, out bool done)
+    {
+        done = false;
+        if (!line.Span.StartsWith("data:"u8)) return null;
+        var data = line[5..];
+        var span = data.Span;
+        var start = 0;
+        var end = span.Length;
+        while (start < end && IsAsciiWhiteSpace(span[start])) start++;
+        while (end > start && IsAsciiWhiteSpace(span[end - 1])) end--;
+        data = data[start..end];
+        span = data.Span;
+        // Valid UTF-8 that starts and ends with a visible ASCII character (any JSON chunk, [DONE]) is parsed where it
+        // lies; anything else goes the way of a decoded string, so that it is treated exactly as before.
+        if (span.IsEmpty || !IsVisibleAscii(span[0]) || !IsVisibleAscii(span[^1]) || !Utf8.IsValid(span))
+        {
+            var text = Encoding.UTF8.GetString(line.Span).AsSpan(5).Trim();
+            if (text.SequenceEqual("[DONE]")) { done = true; return null; }
+            using var decoded = JsonDocument.Parse(text.ToString());
+            return ParseChunk(decoded.RootElement, calls, ref finishReason);
+        }
+        if (span.SequenceEqual("[DONE]"u8)) { done = true; return null; }
+        using var doc = JsonDocument.Parse(data);
+        return ParseChunk(doc.RootElement, calls, ref finishReason);
+
+        static bool IsAsciiWhiteSpace(byte b) => b is (byte)' ' or (>= (byte)'\t' and <= (byte)'\r');
+        static bool IsVisibleAscii(byte b) => b is > (byte)' ' and < 0x7F;
+    }
+
+    private static ChatResponseUpdate? ParseChunk(JsonElement root,
         SortedDictionary<int, (string Id, string Name, StringBuilder Args)> calls, ref string? finishReason)
     {
-        using var doc = JsonDocument.Parse(data.ToString());
-        var root = doc.RootElement;
         List<AIContent>? contents = null;
         if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
         {

@@ -91,6 +91,33 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
     }
 
     [Fact]
+    public async Task A_custom_system_prompt_replaces_the_default_and_a_blank_one_restores_it()
+    {
+        await e2e.UseNewKeyAsync();
+        async Task<string> SystemMessageSentAsync()
+        {
+            e2e.Simulator.ClearRequests();
+            await EndToEndFixture.ChatAsync(e2e.Gateway, EndToEndFixture.ChatBody("Hello"));
+            var body = JsonNode.Parse(e2e.Simulator.Requests.Single().Body)!;
+            return body["messages"]!.AsArray().Single(m => m!["role"]!.GetValue<string>() == "system")!["content"]!.GetValue<string>();
+        }
+        async Task<string> EventuallyAsync(Func<string, bool> done)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            string seen;
+            do seen = await SystemMessageSentAsync();
+            while (!done(seen) && DateTime.UtcNow < deadline);
+            return seen;
+        }
+
+        await e2e.PatchSettingsAsync(new { ai_system_prompt = "You answer in haiku." });
+        Assert.Equal("You answer in haiku.", await EventuallyAsync(p => p == "You answer in haiku."));
+
+        await e2e.PatchSettingsAsync(new { ai_system_prompt = "" });
+        Assert.Equal(AiAssistant.Services.Chat.Chat.SystemPrompt.Default, await EventuallyAsync(p => p != "You answer in haiku."));
+    }
+
+    [Fact]
     public async Task GetAiConfig_refuses_a_user_token_and_answers_the_service_credential()
     {
         using var http = new HttpClient(GrpcUnaryClient.CreateHandler()) { BaseAddress = new Uri(e2e.Stack.Settings.GrpcUrl!) };
