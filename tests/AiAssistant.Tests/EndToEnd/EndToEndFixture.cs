@@ -73,16 +73,17 @@ public sealed class EndToEndFixture : IAsyncLifetime
     /// <summary>Chats on one replica directly and returns the Authorization header the provider received.</summary>
     public async Task<string?> KeySeenFromAsync(string replicaUrl)
     {
-        Simulator.ClearRequests();
+        // A unique probe text finds this turn's provider request even while other probes run at the same time.
+        var probeId = "probe-" + Guid.NewGuid().ToString("N");
         using var client = Client(replicaUrl);
-        using (var probe = await client.PostAsJsonAsync("/ai/chat", ChatBody("Which key do you see?")))
+        using (var probe = await client.PostAsJsonAsync("/ai/chat", ChatBody("Which key do you see? " + probeId)))
         {
             // A replica that has not yet seen the first configuration answers 503 (no provider configured).
             if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) return null;
             Assert.True(probe.IsSuccessStatusCode, $"POST /ai/chat answered {(int)probe.StatusCode}");
             Assert.True(ChatStream.Parse(await probe.Content.ReadAsStringAsync(), null).Done);
         }
-        var request = Assert.Single(Simulator.Requests);
+        var request = Assert.Single(Simulator.Requests, r => r.Body.Contains(probeId));
         return request.Headers.TryGetValue("Authorization", out var auth) ? auth : null;
     }
 
@@ -92,8 +93,12 @@ public sealed class EndToEndFixture : IAsyncLifetime
         var started = System.Diagnostics.Stopwatch.StartNew();
         var pending = Stack.ChatReplicas.Select(r => r.HttpUrl).ToHashSet();
         do
-            foreach (var url in pending.ToList())
-                if (await KeySeenFromAsync(url) == $"Bearer {key}") pending.Remove(url);
+        {
+            // Probe the replicas side by side, so one slow answer does not eat another replica's time.
+            var rounds = await Task.WhenAll(pending.Select(async url => (url, seen: await KeySeenFromAsync(url))));
+            foreach (var (url, seen) in rounds)
+                if (seen == $"Bearer {key}") pending.Remove(url);
+        }
         while (pending.Count > 0 && started.Elapsed < within);
         return pending;
     }
