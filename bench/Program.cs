@@ -9,6 +9,8 @@ using AiAssistant.ProviderSimulator;
 // Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access] [--seconds N]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
+// Tiered JIT recompiles hot code for about a minute after start: measure the services warm, as they run for days.
+var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(45);
 
 var folder = Path.Combine(Path.GetTempPath(), "aiassistant-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(folder);
@@ -57,6 +59,16 @@ try
         await using var stream = await response.Content.ReadAsStreamAsync();
         await stream.CopyToAsync(Stream.Null);
         return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    if (warmup > 0 && what is "all" or "latency" or "throughput")
+    {
+        Console.WriteLine($"warming up for {warmup} s…");
+        var warm = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (warm.Elapsed < TimeSpan.FromSeconds(warmup)) { await Turn(gatewayChat, chatBody); await Turn(directChat, directBody); await Turn(replicaChat, chatBody); }
+        }));
     }
 
     if (what is "all" or "latency")
