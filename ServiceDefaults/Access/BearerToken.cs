@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using AiAssistant.ServiceDefaults.Errors;
+using AiAssistant.ServiceDefaults.Grpc;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 
@@ -8,22 +9,24 @@ namespace AiAssistant.ServiceDefaults.Access;
 
 /// <summary>
 /// The service credential (Internal:Token) for service-to-service calls. People are identified by
-/// <see cref="CallerResolver"/>; <see cref="RequireAdmin"/> stays for the endpoints that still call it.
+/// <see cref="CallerResolver"/>.
 /// </summary>
 public sealed class BearerTokens(IConfiguration configuration)
 {
     private readonly byte[]? _internal = Bytes(configuration["Internal:Token"]);
-
-    public string? InternalToken { get; } = configuration["Internal:Token"];
-
-    /// <summary>401 without a token, 403 unless the caller is an admin (see <see cref="CallerAccess.RequireAdmin"/>).</summary>
-    public void RequireAdmin(HttpContext context) => context.RequireAdmin();
 
     /// <summary>True when the headers carry the service credential (constant-time compare).</summary>
     public bool IsInternal(string? authorizationHeader)
     {
         var presented = Presented(authorizationHeader);
         return presented is not null && _internal is not null && Equal(presented, _internal);
+    }
+
+    /// <summary>The one check of every internal gRPC method: PermissionDenied unless the call carries the service credential.</summary>
+    public static void RequireInternal(GrpcCallContext call)
+    {
+        if (!call.HttpContext.RequestServices.GetRequiredService<BearerTokens>().IsInternal(call.RequestHeaders.Authorization))
+            throw new GrpcException(GrpcStatusCode.PermissionDenied, $"{call.HttpContext.Request.Path} is for internal services only.");
     }
 
     private static byte[]? Presented(string? header)

@@ -11,9 +11,8 @@ public static class AccessGrpc
     {
         app.MapGrpcUnary<ResolveCallerRequest, ResolveCallerReply>(GrpcAccessDirectory.Service, GrpcAccessDirectory.Method, async (request, call) =>
         {
+            BearerTokens.RequireInternal(call);
             var services = call.HttpContext.RequestServices;
-            if (!services.GetRequiredService<BearerTokens>().IsInternal(call.RequestHeaders.Authorization))
-                throw new GrpcException(GrpcStatusCode.PermissionDenied, "ResolveCaller is for internal services only.");
             var store = services.GetRequiredService<AccessStore>();
             var access = request.KeyCase switch
             {

@@ -13,9 +13,7 @@ public static class AiConfigGrpc
     {
         app.MapGrpcUnary<GetAiConfigRequest, AiConfig>(Service, "GetAiConfig", async (_, call) =>
         {
-            var tokens = call.HttpContext.RequestServices.GetRequiredService<BearerTokens>();
-            if (!tokens.IsInternal(call.RequestHeaders.Authorization))
-                throw new GrpcException(GrpcStatusCode.PermissionDenied, "GetAiConfig is for internal services only.");
+            BearerTokens.RequireInternal(call);
             return await call.HttpContext.RequestServices.GetRequiredService<AiSettingsStore>().LoadConfigAsync(call.CancellationToken);
         });
         return app;

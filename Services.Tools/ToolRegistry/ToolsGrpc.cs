@@ -13,7 +13,7 @@ public static class ToolsGrpc
     {
         app.MapGrpcUnary<ListToolsRequest, ListToolsReply>(Service, "ListTools", (request, call) =>
         {
-            RequireInternal(call);
+            BearerTokens.RequireInternal(call);
             var reply = new ListToolsReply();
             foreach (var tool in call.HttpContext.RequestServices.GetRequiredService<ToolRegistry>().List(request.Names))
                 reply.Tools.Add(new ToolDefinition
@@ -24,15 +24,10 @@ public static class ToolsGrpc
         });
         app.MapGrpcUnary<ExecuteToolRequest, ExecuteToolReply>(Service, "ExecuteTool", (request, call) =>
         {
-            RequireInternal(call);
+            BearerTokens.RequireInternal(call);
             return call.HttpContext.RequestServices.GetRequiredService<ToolRegistry>().ExecuteAsync(request, call.CancellationToken);
         });
         return app;
     }
 
-    private static void RequireInternal(GrpcCallContext call)
-    {
-        if (!call.HttpContext.RequestServices.GetRequiredService<BearerTokens>().IsInternal(call.RequestHeaders.Authorization))
-            throw new GrpcException(GrpcStatusCode.PermissionDenied, "The tools API is for internal services only.");
-    }
 }
