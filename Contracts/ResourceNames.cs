@@ -11,9 +11,11 @@ public static class ResourceNames
     public const string Tools = "tools";
     public const string Gateway = "gateway";
 
-    public const string SettingsDatabase = "settings";
-    public const string ChatDatabase = "chat";
-    public const string ContentDatabase = "content";
+    /// <summary>Database resources (their connection strings: <c>ConnectionStrings__settingsdb</c>, …); the
+    /// databases themselves are called settings, chat and content.</summary>
+    public const string SettingsDatabase = "settingsdb";
+    public const string ChatDatabase = "chatdb";
+    public const string ContentDatabase = "contentdb";
 
     /// <summary>Redis key holding the newest committed AI settings version.</summary>
     public const string SettingsVersionKey = "ai:settings:version";

@@ -1,0 +1,66 @@
+using AiAssistant.AppHost.Hosting;
+using AiAssistant.AppHost.Servers;
+using AiAssistant.Contracts;
+
+// The whole system as one graph: servers, then each service with what it references and waits for.
+var (arguments, dashboardUrl) = LocalDashboard.Arguments(args);
+var builder = DistributedApplication.CreateBuilder(arguments);
+var options = AppHostOptions.From(builder.Configuration, builder.AppHostDirectory);
+var secrets = new DataFolderSecrets(options.DataFolder);
+ResourceStatusLog.AddTo(builder);
+
+// PostgreSQL, Redis and RabbitMQ from Debian's packages, as executable resources (no container runtime here).
+var postgresPassword = secrets.Parameter(builder, "postgres-password", "postgres.password", SecretFormat.Token256Hex);
+var postgres = builder.AddPostgresServer(ResourceNames.Postgres, options.DataFolder, postgresPassword, options.Durable);
+var settingsDb = postgres.AddDatabase(ResourceNames.SettingsDatabase, "settings");
+var contentDb = postgres.AddDatabase(ResourceNames.ContentDatabase, "content");
+var chatDb = postgres.AddDatabase(ResourceNames.ChatDatabase, "chat");
+var redis = builder.AddRedisServer(ResourceNames.Redis, options.DataFolder);
+var rabbitmq = builder.AddRabbitMqServer(ResourceNames.RabbitMq, options.DataFolder);
+
+if (!options.ServersOnly)
+{
+    var internalToken = secrets.Parameter(builder, "internal-token", "internal.token", SecretFormat.Token256Hex);
+    var jwtKey = secrets.Parameter(builder, "jwt-key", "jwt.key", SecretFormat.Key256Base64);
+    var masterKey = secrets.Parameter(builder, "master-key", "master.key", SecretFormat.Key256Base64);
+    var admin = AdminToken.FromEnvironmentOrDataFolder(builder, secrets);
+
+    var settings = builder.AddService<Projects.Services_Settings>(ResourceNames.Settings, grpc: true)
+        .WithReference(settingsDb).WaitFor(settingsDb)
+        .WithEnvironment("Secrets__MasterKey", masterKey)
+        .WithEnvironment("Secrets__MasterKeyId", "k1")
+        .WithEnvironment("ADMIN_TOKEN", admin.Parameter)
+        .WithPassThrough("ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED");
+    var tools = builder.AddService<Projects.Services_Tools>(ResourceNames.Tools, grpc: true)
+        .WithReference(contentDb).WaitFor(contentDb)
+        .WithReference(settings).WaitFor(settings);
+    var chat = builder.AddService<Projects.Services_Chat>(ResourceNames.Chat, grpc: false)
+        .WithReplicas(options.ChatReplicas)
+        .WithReference(chatDb).WaitFor(chatDb)
+        .WithReference(settings).WaitFor(settings)
+        .WithReference(tools).WaitFor(tools);
+    var gateway = builder.AddService<Projects.Gateway>(ResourceNames.Gateway, grpc: false, port: options.GatewayPort)
+        .WithReference(settings).WaitFor(settings)
+        .WithReference(tools).WaitFor(tools)
+        .WithReference(chat).WaitFor(chat)
+        .WithPassThrough("AI_ENABLED")
+        .WithExternalHttpEndpoints();
+
+    foreach (var service in new[] { settings, tools, chat, gateway })
+        service
+            .WithReference(redis).WaitFor(redis)
+            .WithReference(rabbitmq).WaitFor(rabbitmq)
+            .WithEnvironment("Internal__Token", internalToken)
+            .WithEnvironment("Auth__JwtKey", jwtKey);
+
+    // The gateway waits for everything: once it is healthy, the whole system is.
+    builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, (_, _) =>
+    {
+        Console.WriteLine($"Dashboard: {dashboardUrl}");
+        Console.WriteLine($"Gateway: {gateway.GetEndpoint("http").Url.Replace("localhost", "127.0.0.1", StringComparison.Ordinal)}");
+        if (admin.Generated) Console.WriteLine($"Admin token (generated, kept in {admin.Path}): {admin.Value}");
+        return Task.CompletedTask;
+    });
+}
+
+builder.Build().Run();
