@@ -1,11 +1,12 @@
 using AiAssistant.Contracts;
+using AiAssistant.Contracts.Settings;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Data;
+using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Chat.Chat;
-using AiAssistant.Services.Chat.Internal;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
 using MassTransit;
@@ -26,7 +27,8 @@ builder.AddMessaging(
     }));
 
 builder.AddAccess();
-builder.Services.AddSingleton<InternalClients>();
+builder.Services.AddInternalGrpcClient<AiSettings.AiSettingsClient>(ResourceNames.Settings, TimeSpan.FromSeconds(10));
+builder.Services.AddInternalGrpcClient<AiAssistant.Contracts.Tools.Tools.ToolsClient>(ResourceNames.Tools, TimeSpan.FromSeconds(10));
 builder.Services.AddSingleton<ProviderConfigCache>();
 builder.Services.AddHostedService<SettingsVersionWatcher>();
 builder.Services.AddSingleton<ToolExecutor>();

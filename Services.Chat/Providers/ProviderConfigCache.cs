@@ -2,7 +2,6 @@ using System.Net;
 using AiAssistant.Contracts;
 using AiAssistant.Contracts.Settings;
 using AiAssistant.ServiceDefaults.Redis;
-using AiAssistant.Services.Chat.Internal;
 using MassTransit;
 using Microsoft.Extensions.AI;
 
@@ -70,7 +69,7 @@ public static class ProviderTypes
 /// This replica's provider clients, kept until a newer settings version is announced (event) or noticed (Redis).
 /// A refresh fetches the decrypted configuration from Settings over gRPC; the keys live only in this memory.
 /// </summary>
-public sealed class ProviderConfigCache(InternalClients clients, IConfiguration configuration, ILogger<ProviderConfigCache> logger)
+public sealed class ProviderConfigCache(AiSettings.AiSettingsClient settings, IConfiguration configuration, ILogger<ProviderConfigCache> logger)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly HttpClient _http = new(new SocketsHttpHandler
@@ -96,7 +95,7 @@ public sealed class ProviderConfigCache(InternalClients clients, IConfiguration 
         try
         {
             if (_current is { } again && again.Version >= version) return again;
-            var config = await clients.GetAiConfigAsync(ct);
+            var config = await settings.GetAiConfigAsync(new GetAiConfigRequest(), cancellationToken: ct);
             var snapshot = new ProviderSnapshot(config, _http, configuration);
             _current = snapshot;
             logger.LogInformation("Provider clients rebuilt for settings version {Version}", snapshot.Version);
