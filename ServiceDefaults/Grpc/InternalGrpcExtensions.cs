@@ -54,11 +54,7 @@ public static class InternalGrpcExtensions
         where TClient : class =>
         services
             .AddGrpcClient<TClient>((sp, o) => o.Address = sp.GetRequiredService<IConfiguration>().ServiceUri(service, "grpc"))
-            .ConfigureChannel(o =>
-            {
-                o.ServiceConfig = RetryWhileUnavailable();
-                o.ThrowOperationCanceledOnCancellation = true;
-            })
+            .ConfigureChannel(o => o.ServiceConfig = RetryWhileUnavailable())
             .AddInterceptor(sp => new ServiceCredentialClientInterceptor(sp.GetRequiredService<IConfiguration>()["Internal:Token"], deadline))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {

@@ -5,7 +5,9 @@ namespace AiAssistant.ServiceDefaults.Grpc;
 
 /// <summary>
 /// The client side of <see cref="ServiceCredentialInterceptor"/>: every call carries the service credential, and a
-/// call whose caller set no deadline gets the client's default one, so no internal call can wait forever.
+/// call whose caller set no deadline gets the client's default one, so no internal call can wait forever. A unary
+/// call cancelled through the caller's token throws <see cref="OperationCanceledException"/>, as any .NET call does
+/// (gRPC's own <c>ThrowOperationCanceledOnCancellation</c> would turn DeadlineExceeded into one too).
 /// </summary>
 public sealed class ServiceCredentialClientInterceptor : Interceptor
 {
@@ -24,8 +26,12 @@ public sealed class ServiceCredentialClientInterceptor : Interceptor
         BlockingUnaryCallContinuation<TRequest, TResponse> continuation) => continuation(request, Internal(context));
 
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
-        ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(request, Internal(context));
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        var call = continuation(request, Internal(context));
+        return new AsyncUnaryCall<TResponse>(CancelledAsOperationCanceled(call.ResponseAsync, context.Options.CancellationToken),
+            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+    }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(TRequest request,
         ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
@@ -51,5 +57,17 @@ public sealed class ServiceCredentialClientInterceptor : Interceptor
         var options = context.Options.WithHeaders(headers);
         if (options.Deadline is null) options = options.WithDeadline(DateTime.UtcNow + _deadline);
         return new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, options);
+    }
+
+    private static async Task<TResponse> CancelledAsOperationCanceled<TResponse>(Task<TResponse> response, CancellationToken ct)
+    {
+        try
+        {
+            return await response.ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The call was cancelled by its caller.", e, ct);
+        }
     }
 }

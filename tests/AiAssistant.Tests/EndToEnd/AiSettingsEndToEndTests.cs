@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiAssistant.Contracts.Settings;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Xunit;
 
 namespace AiAssistant.Tests.EndToEnd;
@@ -120,7 +121,7 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
     [Fact]
     public async Task GetAiConfig_refuses_a_user_token_and_answers_the_service_credential()
     {
-        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(e2e.Stack.Settings.GrpcUrl!);
+        using var channel = GrpcChannel.ForAddress(e2e.Stack.Settings.GrpcUrl!);
         var grpc = new AiSettings.AiSettingsClient(channel);
         var asUser = new Metadata { { "authorization", $"Bearer {e2e.AdminToken}" } };
         var refused = await Assert.ThrowsAsync<RpcException>(() =>
