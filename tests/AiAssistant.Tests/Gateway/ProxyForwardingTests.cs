@@ -6,17 +6,22 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using AiAssistant.Tests.Infrastructure;
 using Xunit;
 
 namespace AiAssistant.Tests.Gateway;
 
-/// <summary>What crosses the gateway and when: headers, bodies in both directions as they come, cancellation, failures.</summary>
-public class StreamingForwarderTests
+/// <summary>What crosses the gateway (YARP) and when: headers, bodies in both directions as they come, cancellation, failures.</summary>
+[Collection(ServersCollection.Name)]
+public sealed class ProxyForwardingTests(ServersFixture servers)
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
-    private static Task<LoopbackApp> GatewayToChatAsync(LoopbackApp chat) =>
-        LoopbackApp.GatewayAsync(new GatewayConfig().Route("/ai", "chat").Route("/items", "chat").Service("chat", chat));
+    /// <summary>The gateway with <paramref name="upstream"/> as both chat (/ai) and tools (/items).</summary>
+    private Task<LoopbackApp> GatewayToAsync(LoopbackApp upstream, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null) =>
+        LoopbackApp.GatewayAsync(servers, new GatewayConfig().Service("chat", upstream).Service("tools", upstream), configure);
+
+    private static HttpClient SignedIn(LoopbackApp gateway) => gateway.Client(GatewayUsers.AppUserToken);
 
     /// <summary>Answers with what it received, as JSON.</summary>
     private static Task<LoopbackApp> EchoUpstreamAsync() => LoopbackApp.UpstreamAsync(async context =>
@@ -48,12 +53,12 @@ public class StreamingForwarderTests
     public async Task Method_path_query_body_and_headers_arrive(string method, string body)
     {
         await using var chat = await EchoUpstreamAsync();
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         const string target = "/items/articles/a%20b%2Fc?fields=*,id&filter=%7B%22title%22%3A1%7D&sort=-date";
         using var request = new HttpRequestMessage(new HttpMethod(method), target);
         if (body.Length > 0) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        request.Headers.Authorization = new("Bearer", "user-token");
+        request.Headers.Authorization = new("Bearer", GatewayUsers.AppUserToken);
         request.Headers.Add("X-Custom", "one");
         request.Headers.Add("Accept", "application/json");
 
@@ -62,7 +67,7 @@ public class StreamingForwarderTests
         Assert.Equal(method, echo.Method);
         Assert.Equal(target, echo.Target);
         Assert.Equal(body, echo.Body);
-        Assert.Equal("Bearer user-token", echo.Headers["Authorization"]);
+        Assert.Equal($"Bearer {GatewayUsers.AppUserToken}", echo.Headers["Authorization"]);
         Assert.Equal("one", echo.Headers["X-Custom"]);
         Assert.Equal("application/json", echo.Headers["Accept"]);
         if (body.Length > 0)
@@ -77,8 +82,8 @@ public class StreamingForwarderTests
     public async Task Hop_by_hop_request_headers_stay_behind_and_forwarded_headers_are_added()
     {
         await using var chat = await EchoUpstreamAsync();
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/ai/chat");
         request.Headers.Connection.Add("X-Hop-Listed");
         request.Headers.Add("X-Hop-Listed", "for the gateway only");
@@ -120,8 +125,8 @@ public class StreamingForwarderTests
             context.Response.ContentType = "application/vnd.directus+json";
             await context.Response.WriteAsync("{\"data\":1}");
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
 
         using var response = await client.GetAsync("/ai/chat");
 
@@ -152,8 +157,8 @@ public class StreamingForwarderTests
             context.Response.ContentType = contentType;
             return context.Response.WriteAsync(body);
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
 
         using var response = await client.PostAsync("/items/articles", new StringContent("{}"));
 
@@ -172,8 +177,8 @@ public class StreamingForwarderTests
             await release.Task;
             await context.Response.WriteAsync("data: {\"type\":\"finish\"}\n\n");
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         try
         {
             using var response = await client.GetAsync("/ai/chat", HttpCompletionOption.ResponseHeadersRead);
@@ -219,8 +224,8 @@ public class StreamingForwarderTests
             }
             await context.Response.WriteAsync(Encoding.UTF8.GetString(received.ToArray()));
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
 
         // The client sends "first|", then waits until the upstream has it before sending the rest.
         using var response = await client.PostAsync("/ai/chat", new TwoPartContent("first|", "second", firstPartArrived.Task));
@@ -252,8 +257,8 @@ public class StreamingForwarderTests
     public async Task Bodies_of_any_size_cross_intact_in_both_directions(int size)
     {
         await using var chat = await LoopbackApp.UpstreamAsync(context => context.Request.Body.CopyToAsync(context.Response.Body));
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         var payload = new byte[size];
         Random.Shared.NextBytes(payload);
 
@@ -280,8 +285,8 @@ public class StreamingForwarderTests
             await StartEventStreamAsync(context);
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         using var response = await client.GetAsync("/ai/chat", HttpCompletionOption.ResponseHeadersRead);
         var stream = await response.Content.ReadAsStreamAsync();
         var buffer = new byte[1024];
@@ -308,8 +313,8 @@ public class StreamingForwarderTests
             upstreamEntered.TrySetResult();
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         using var leave = new CancellationTokenSource();
 
         var call = client.GetAsync("/ai/chat", leave.Token);
@@ -331,8 +336,8 @@ public class StreamingForwarderTests
             await breakOff.Task;
             context.Abort();
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         using var response = await client.GetAsync("/ai/chat", HttpCompletionOption.ResponseHeadersRead);
         using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
         Assert.Equal(StartEvent, await events.ReadLineAsync().WaitAsync(Generous));
@@ -346,14 +351,14 @@ public class StreamingForwarderTests
     [Fact]
     public async Task An_unreachable_service_gets_a_502_envelope_naming_it()
     {
-        await using var gateway = await LoopbackApp.GatewayAsync(new GatewayConfig()
-            .Route("/ai", "chat").Service("chat", $"http://127.0.0.1:{ClosedPort()}"));
-        using var client = gateway.Client();
+        await using var gateway = await LoopbackApp.GatewayAsync(servers, new GatewayConfig()
+            .Service("chat", $"http://127.0.0.1:{ClosedPort()}"));
+        using var client = SignedIn(gateway);
 
         using var response = await client.PostAsync("/ai/chat", new StringContent("{\"messages\":[]}"));
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        var (code, message) = await ForwardedRoutesTests.ReadErrorAsync(response);
+        var (code, message) = await ProxyRoutesTests.ReadErrorAsync(response);
         Assert.Equal("SERVICE_UNAVAILABLE", code);
         Assert.Equal("Service \"chat\" is unavailable. Could not reach it.", message);
     }
@@ -361,30 +366,30 @@ public class StreamingForwarderTests
     [Fact]
     public async Task A_service_without_an_address_gets_a_502_envelope_naming_it()
     {
-        await using var gateway = await LoopbackApp.GatewayAsync(new GatewayConfig().Route("/ai", "chat"));
-        using var client = gateway.Client();
+        // No services:chat:http:0: service discovery passes the name through, and "chat" resolves nowhere.
+        await using var gateway = await LoopbackApp.GatewayAsync(servers, new GatewayConfig());
+        using var client = SignedIn(gateway);
 
         using var response = await client.GetAsync("/ai/chat");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        var (code, message) = await ForwardedRoutesTests.ReadErrorAsync(response);
+        var (code, message) = await ProxyRoutesTests.ReadErrorAsync(response);
         Assert.Equal("SERVICE_UNAVAILABLE", code);
-        Assert.Equal("Service \"chat\" is unavailable. It has no address configured.", message);
+        Assert.Equal("Service \"chat\" is unavailable. Could not reach it.", message);
     }
 
     [Fact]
     public async Task A_body_the_gateway_refuses_is_the_clients_fault_not_the_services()
     {
         await using var chat = await LoopbackApp.UpstreamAsync(context => context.Request.Body.CopyToAsync(context.Response.Body));
-        await using var gateway = await LoopbackApp.GatewayAsync(
-            new GatewayConfig().Route("/ai", "chat").Service("chat", chat),
+        await using var gateway = await GatewayToAsync(chat,
             configure: builder => builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024));
-        using var client = gateway.Client();
+        using var client = SignedIn(gateway);
 
         using var response = await client.PostAsync("/ai/files", new ByteArrayContent(new byte[4096]));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        var (code, _) = await ForwardedRoutesTests.ReadErrorAsync(response);
+        var (code, _) = await ProxyRoutesTests.ReadErrorAsync(response);
         Assert.Equal("INVALID_PAYLOAD", code);
     }
 
@@ -398,13 +403,13 @@ public class StreamingForwarderTests
             await context.Response.Body.FlushAsync();
             context.Abort();
         });
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
 
         using var response = await client.GetAsync("/ai/chat");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        var (code, _) = await ForwardedRoutesTests.ReadErrorAsync(response);
+        var (code, _) = await ProxyRoutesTests.ReadErrorAsync(response);
         Assert.Equal("SERVICE_UNAVAILABLE", code);
     }
 
@@ -415,8 +420,8 @@ public class StreamingForwarderTests
     {
         using var listener = gatewayTraces ? ListenToEveryActivity() : null;
         await using var chat = await EchoUpstreamAsync();
-        await using var gateway = await GatewayToChatAsync(chat);
-        using var client = gateway.Client();
+        await using var gateway = await GatewayToAsync(chat);
+        using var client = SignedIn(gateway);
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         var clientSpanId = ActivitySpanId.CreateRandom().ToHexString();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/ai/chat");
