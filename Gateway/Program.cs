@@ -1,5 +1,4 @@
-using AiAssistant.Gateway.Access;
-using AiAssistant.Gateway.Forwarding;
+using AiAssistant.Gateway.Proxy;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Redis;
@@ -9,11 +8,9 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddServiceDefaults();
 builder.AddRedis();
 builder.AddAccess();
-builder.Services.AddGatewayForwarding(builder.Configuration);
+builder.AddGatewayProxy();
 
 var app = builder.Build();
 app.UseServiceDefaults();
-app.UseRouting();
-app.UseMiddleware<GatewayAccess>();
-app.MapForwardedRoutes();
+app.MapGatewayProxy();
 app.Run();
