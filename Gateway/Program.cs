@@ -2,6 +2,7 @@ using AiAssistant.Gateway.Access;
 using AiAssistant.Gateway.Forwarding;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Redis;
 
 // The route table ships next to the binary (appsettings.json), wherever the process is started from.
@@ -12,7 +13,8 @@ builder.AddAccess();
 builder.Services.AddGatewayForwarding(builder.Configuration);
 
 var app = builder.Build();
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseRouting();
 app.UseMiddleware<GatewayAccess>();
 app.MapForwardedRoutes();

@@ -1,6 +1,7 @@
 using AiAssistant.Contracts;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
@@ -31,7 +32,8 @@ if (args is ["rotate-keys", ..])
         app.Services.GetRequiredService<ProviderKeyCipher>(), Console.Out, CancellationToken.None);
     return;
 }
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapServerApi();
 app.MapSettingsApi();
