@@ -14,11 +14,14 @@ public static class PostgresExtensions
 {
     /// <summary>
     /// Aspire.Npgsql's <see cref="NpgsqlDataSource"/> for ConnectionStrings:{database} (with its health check, traces and
-    /// metrics), and the service's schema scripts run once at start.
+    /// metrics), and the service's schema scripts run once at start. A command is traced only inside a trace: the
+    /// pollers (outbox, version publishers) would otherwise start a trace of one query every second.
     /// </summary>
     public static TBuilder AddPostgres<TBuilder>(this TBuilder builder, string database) where TBuilder : IHostApplicationBuilder
     {
-        builder.AddNpgsqlDataSource(database);
+        builder.AddNpgsqlDataSource(database, configureDataSourceBuilder: data => data.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)));
         builder.Services.AddHostedService<SchemaInitializer>();
         return builder;
     }

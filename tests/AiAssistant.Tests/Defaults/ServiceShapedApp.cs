@@ -27,9 +27,7 @@ internal sealed class ServiceShapedApp : IAsyncDisposable
 {
     public const string ReplicaQueue = "defaults-test";
 
-    private ServiceShapedApp(WebApplication app) => App = app;
-
-    public WebApplication App { get; }
+    public WebApplication App { get; private set; } = null!;
     public Sink<Activity> Spans { get; } = new(Describe);
     /// <summary>Log records are pooled by the SDK: the sink keeps what each said, not the record.</summary>
     public Sink<LogRecord> Logs { get; } = new(r => $"{r.CategoryName} {r.FormattedMessage} {string.Join(' ', r.Attributes?.Select(a => $"{a.Key}={a.Value}") ?? [])} {r.Exception}");
@@ -68,19 +66,18 @@ internal sealed class ServiceShapedApp : IAsyncDisposable
         builder.Configuration[$"ConnectionStrings:{ResourceNames.RabbitMq}"] = servers.RabbitMqConnectionString;
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
-        ServiceShapedApp? shaped = null;
+        var shaped = new ServiceShapedApp();
         builder.AddServiceDefaults();
-        builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(shaped!.Spans));
-        builder.Services.ConfigureOpenTelemetryLoggerProvider(l => l.AddInMemoryExporter(shaped!.Logs));
+        builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(shaped.Spans));
+        builder.Services.ConfigureOpenTelemetryLoggerProvider(l => l.AddInMemoryExporter(shaped.Logs));
         builder.AddPostgres(database);
         builder.AddRedis();
         builder.AddMessaging(x => x.AddConsumer<Collector>(),
             (context, cfg) => cfg.ReplicaReceiveEndpoint($"{ReplicaQueue}-{database}", e => e.ConfigureConsumer<Collector>(context)));
         builder.AddOutbox();
-        builder.Services.AddSingleton(sp => shaped!.Events);
+        builder.Services.AddSingleton(shaped.Events);
 
-        var app = builder.Build();
-        shaped = new ServiceShapedApp(app);
+        var app = shaped.App = builder.Build();
         app.UseDirectusErrors();
         app.MapDefaultEndpoints();
         map(app);
