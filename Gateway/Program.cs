@@ -1,6 +1,7 @@
 using AiAssistant.Gateway.Proxy;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Redis;
 
 // The route table ships next to the binary (appsettings.json), wherever the process is started from.
@@ -11,6 +12,7 @@ builder.AddAccess();
 builder.AddGatewayProxy();
 
 var app = builder.Build();
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.MapGatewayProxy();
 app.Run();

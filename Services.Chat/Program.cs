@@ -2,6 +2,7 @@ using AiAssistant.Contracts;
 using AiAssistant.Contracts.Settings;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
@@ -17,10 +18,10 @@ var replicaId = builder.Configuration["Chat:ReplicaId"] ?? Environment.MachineNa
 builder.AddServiceDefaults();
 builder.AddPostgres(ResourceNames.ChatDatabase);
 builder.AddRedis();
-// Each replica has its own durable queue, so every replica hears every settings change.
+// Each replica has its own queue (per replica and per start, expiring once unread), so every replica hears every settings change.
 builder.AddMessaging(
     x => x.AddConsumer<AiSettingsChangedConsumer>(),
-    (context, cfg) => cfg.ReceiveEndpoint($"chat-settings-{replicaId}", e =>
+    (context, cfg) => cfg.ReplicaReceiveEndpoint($"chat-settings-{replicaId}", e =>
     {
         e.ConfigureConsumeTopology = true;
         e.ConfigureConsumer<AiSettingsChangedConsumer>(context);
@@ -41,7 +42,8 @@ app.Use((context, next) =>
     context.Response.Headers["X-Served-By"] = replicaId;
     return next(context);
 });
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapChatApi();
 app.Run();

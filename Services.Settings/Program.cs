@@ -1,6 +1,7 @@
 using AiAssistant.Contracts;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
@@ -33,7 +34,8 @@ if (args is ["rotate-keys", ..])
         app.Services.GetRequiredService<ProviderKeyCipher>(), Console.Out, CancellationToken.None);
     return;
 }
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapServerApi();
 app.MapSettingsApi();

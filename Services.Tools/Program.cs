@@ -1,6 +1,7 @@
 using AiAssistant.Contracts;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
@@ -22,7 +23,8 @@ builder.Services.AddSingleton<ITool, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 
 var app = builder.Build();
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapCollectionsApi();
 app.MapGrpcService<ToolsGrpc>();

@@ -173,7 +173,9 @@ try
         var key = Convert.FromBase64String(stack.Secrets.JwtKey);
         var tokens = new AiAssistant.ServiceDefaults.Access.AccessTokens(key, TimeSpan.FromMinutes(15), TimeProvider.System);
         var user = new AiAssistant.ServiceDefaults.Access.UserAccess("u-1", "r-1", false, true, "active");
-        await using var redis = new AiAssistant.ServiceDefaults.Redis.RedisClient(stack.Redis.ConnectionString);
+        var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(stack.Redis.ConnectionString);
+        AiAssistant.ServiceDefaults.Redis.RedisDefaults.Configure(redisOptions);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisOptions);
         var resolver = new AiAssistant.ServiceDefaults.Access.CallerResolver(tokens, new OneUserDirectory(user), redis, TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<AiAssistant.ServiceDefaults.Access.CallerResolver>.Instance);
         var jwt = tokens.Issue(user.ToCaller()).Token;

@@ -16,7 +16,6 @@ public static class ProxyExtensions
     {
         // YARP logs every forwarded URL at Information, query included, and a query may carry an access_token.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        builder.Services.AddServiceDiscovery();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()

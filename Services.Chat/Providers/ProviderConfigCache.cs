@@ -4,6 +4,7 @@ using AiAssistant.Contracts.Settings;
 using AiAssistant.ServiceDefaults.Redis;
 using MassTransit;
 using Microsoft.Extensions.AI;
+using StackExchange.Redis;
 
 namespace AiAssistant.Services.Chat.Providers;
 
@@ -115,7 +116,7 @@ public sealed class AiSettingsChangedConsumer(ProviderConfigCache cache) : ICons
 }
 
 /// <summary>Catches what the events missed: reads the newest version from Redis once a second.</summary>
-public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IRedis redis, ILogger<SettingsVersionWatcher> logger) : BackgroundService
+public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IConnectionMultiplexer redis, ILogger<SettingsVersionWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -128,7 +129,7 @@ public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IRedis red
             try
             {
                 if (cache.Version == 0) await cache.RefreshAsync(1, stoppingToken);
-                var stored = await redis.GetAsync(ResourceNames.SettingsVersionKey, stoppingToken);
+                var stored = (string?)await redis.GetDatabase().StringGetAsync(ResourceNames.SettingsVersionKey);
                 if (long.TryParse(stored, out var version) && version > cache.Version)
                 {
                     logger.LogInformation("Settings version {Version} seen in Redis (this replica had {Current})", version, cache.Version);

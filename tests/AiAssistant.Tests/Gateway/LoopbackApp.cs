@@ -63,6 +63,7 @@ internal sealed class LoopbackApp : IAsyncDisposable
             config.Values["ConnectionStrings:redis"] = servers.RedisConnectionString;
             builder.Configuration.AddInMemoryCollection(config.Values);
             builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddServiceDiscovery(); // AddServiceDefaults' part the proxy needs
             builder.Services.AddSingleton<IAccessDirectory, GatewayUsers>();
             builder.AddRedis();
             builder.AddAccess();
