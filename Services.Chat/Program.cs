@@ -27,6 +27,7 @@ builder.AddMessaging(
 
 builder.AddAccess();
 builder.Services.AddSingleton<InternalClients>();
+builder.Services.AddProviderChatClients();
 builder.Services.AddSingleton<ProviderConfigCache>();
 builder.Services.AddHostedService<SettingsVersionWatcher>();
 builder.Services.AddSingleton<ToolExecutor>();
