@@ -40,8 +40,7 @@ public sealed class ProviderClientTests : IAsyncLifetime
         await sim.DisposeAsync();
     }
 
-    private IChatClient Client(string key = Key, params KeyValuePair<string, string>[] headers) =>
-        Clients.Create(new Uri(sim.BaseUrl), key, headers, "simulator");
+    private IChatClient Client() => Clients.Create(new Uri(sim.BaseUrl), Key, [], "simulator");
 
     private static ChatOptions Options(string model = "sim-model", params AITool[] tools) =>
         new() { ModelId = model, Instructions = "Be brief.", Tools = tools };
@@ -77,10 +76,13 @@ public sealed class ProviderClientTests : IAsyncLifetime
     [Fact]
     public async Task Custom_headers_are_sent_and_a_provider_without_a_key_gets_no_authorization()
     {
-        using var client = Client("", KeyValuePair.Create("X-Tenant", "acme"), KeyValuePair.Create("api-version", "2026-01"));
+        // A base URL as people paste it for Ollama, with a trailing slash.
+        using var client = Clients.Create(new Uri(sim.BaseUrl + "/"), "",
+            [KeyValuePair.Create("X-Tenant", "acme"), KeyValuePair.Create("api-version", "2026-01")], "local");
         await client.GetResponseAsync(Hello(), Options());
 
         var request = Assert.Single(sim.Requests);
+        Assert.Equal("/v1/chat/completions", request.Path);
         Assert.False(request.Headers.ContainsKey("Authorization"), $"Authorization: {request.Headers.GetValueOrDefault("Authorization")}");
         Assert.Equal("acme", request.Headers["X-Tenant"]);
         Assert.Equal("2026-01", request.Headers["api-version"]);
@@ -197,6 +199,20 @@ public sealed class ProviderClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tool_arguments_that_are_not_json_go_back_to_the_model_as_an_error_without_running_the_tool()
+    {
+        sim.Enqueue(SimulatedReply.ToolCalls(("schema", "{\"keys\": [")), SimulatedReply.Text("Sorry."));
+        // "schema" is a server tool here: the turn would call the Tools service (absent in this test) if it ran it.
+        var chunks = await TurnAsync(Client(), [], "schema");
+
+        Assert.Equal(["start", "start-step", "tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available",
+            "finish-step", "start-step", "text-start", "text-delta", "text-end", "finish-step", "data-usage", "finish"], chunks.Types);
+        Assert.Equal("INVALID_PAYLOAD", chunks.Single("tool-output-available")["output"]!["error"]!["code"]!.GetValue<string>());
+        Assert.Equal("Sorry.", chunks.Text);
+        Assert.Contains("INVALID_PAYLOAD", sim.Requests[1].Body);
+    }
+
+    [Fact]
     public async Task A_provider_error_ends_the_turn_with_an_error_chunk_without_the_key()
     {
         sim.Enqueue(SimulatedReply.Error(401, "Incorrect API key provided: " + Key));
@@ -208,11 +224,11 @@ public sealed class ProviderClientTests : IAsyncLifetime
         Assert.Equal("simulator answered 401: Incorrect API key provided: **********", error);
     }
 
-    private static async Task<EndToEnd.ChatStream> TurnAsync(IChatClient client, string[] clientTools)
+    private static async Task<EndToEnd.ChatStream> TurnAsync(IChatClient client, string[] clientTools, params string[] serverTools)
     {
         using var _ = client;
         using var schema = JsonDocument.Parse("""{"type":"object"}""");
-        var tools = clientTools.Select(t => (AITool)AIFunctionFactory.CreateDeclaration(t, "", schema.RootElement.Clone())).ToArray();
+        var tools = clientTools.Concat(serverTools).Select(t => (AITool)AIFunctionFactory.CreateDeclaration(t, "", schema.RootElement.Clone())).ToArray();
         var output = new MemoryStream();
         var stream = new UiMessageStreamWriter(PipeWriter.Create(output));
         // No server tool runs in these turns, so the Tools service is never called.
