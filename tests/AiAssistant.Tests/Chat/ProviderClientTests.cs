@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -23,6 +24,7 @@ namespace AiAssistant.Tests.Chat;
 public sealed class ProviderClientTests : IAsyncLifetime
 {
     private const string Key = "sk-test-0123456789abcdef";
+    private static readonly ActivitySource Traces = new("ProviderClientTests");
     private SimulatorServer sim = null!;
     private ServiceProvider services = null!;
 
@@ -142,6 +144,40 @@ public sealed class ProviderClientTests : IAsyncLifetime
         Assert.DoesNotContain(Key, e.ToString());
         Assert.Null(e.InnerException);
         Assert.Single(sim.Requests);
+    }
+
+    [Fact]
+    public async Task A_call_is_one_trace_chat_span_over_http_span_and_a_failure_leaves_no_key_in_it()
+    {
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "AiAssistant" or "System.Net.Http" or "ProviderClientTests",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) spans.Add(a); },
+        };
+        ActivitySource.AddActivityListener(listener);
+        using (var traced = Traces.StartActivity("turn"))
+        {
+            sim.Enqueue(SimulatedReply.Error(401, "Incorrect API key provided: " + Key));
+            using var client = Client();
+            await Assert.ThrowsAsync<ProviderException>(() => client.GetResponseAsync(Hello(), Options()));
+
+            List<Activity> ours;
+            lock (spans) ours = spans.Where(a => a.TraceId == traced!.TraceId).ToList();
+            var chat = Assert.Single(ours, a => a.Source.Name == "AiAssistant");
+            Assert.Equal("chat sim-model", chat.DisplayName);
+            Assert.Equal(traced!.SpanId, chat.ParentSpanId);
+            Assert.Equal(ActivityStatusCode.Error, chat.Status);
+            var http = Assert.Single(ours, a => a.Source.Name == "System.Net.Http");
+            Assert.Equal(chat.SpanId, http.ParentSpanId);
+            foreach (var span in ours)
+            {
+                Assert.DoesNotContain(Key, span.StatusDescription ?? "");
+                Assert.DoesNotContain(span.TagObjects, t => t.Value?.ToString()?.Contains(Key) == true);
+                Assert.DoesNotContain(span.Events, e => e.Tags.Any(t => t.Value?.ToString()?.Contains(Key) == true));
+            }
+        }
     }
 
     [Fact]
