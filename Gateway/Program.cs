@@ -1,7 +1,7 @@
-using AiAssistant.Gateway.Access;
-using AiAssistant.Gateway.Forwarding;
+using AiAssistant.Gateway.Proxy;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Redis;
 
 // The route table ships next to the binary (appsettings.json), wherever the process is started from.
@@ -9,11 +9,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddServiceDefaults();
 builder.AddRedis();
 builder.AddAccess();
-builder.Services.AddGatewayForwarding(builder.Configuration);
+builder.AddGatewayProxy();
 
 var app = builder.Build();
-app.UseServiceDefaults();
-app.UseRouting();
-app.UseMiddleware<GatewayAccess>();
-app.MapForwardedRoutes();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
+app.MapGatewayProxy();
 app.Run();

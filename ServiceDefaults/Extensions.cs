@@ -1,19 +1,33 @@
-using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Health;
 using AiAssistant.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace AiAssistant.ServiceDefaults;
 
-/// <summary>The single seam for what every service shares (eShop's ServiceDefaults shape).</summary>
+/// <summary>
+/// The single seam for what every service shares, in the Aspire template's shape: <see cref="AddServiceDefaults{TBuilder}"/>
+/// (telemetry, health checks, service discovery) on the builder, <see cref="MapDefaultEndpoints"/> on the app.
+/// </summary>
 public static class Extensions
 {
-    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
+    private const string HealthPath = "/health";
+    private const string AlivePath = "/alive";
+
+    /// <summary>Sources and meters of what the packages do not register themselves (MassTransit, Microsoft.Extensions.AI, ours).</summary>
+    private static readonly string[] ActivitySources = [AiAssistantActivity.SourceName, "MassTransit", "Experimental.Microsoft.Extensions.AI"];
+    private static readonly string[] Meters = [AiAssistantActivity.SourceName, "MassTransit", "Experimental.Microsoft.Extensions.AI"];
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -25,10 +39,13 @@ public static class Extensions
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
 
-        builder.AddDefaultTelemetry();
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
 
-        builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);
+        builder.Services.AddServiceDiscovery();
+        // No resilience handler for every client: Chat's provider clients stream for minutes. Service-to-service
+        // clients opt in with AddServiceResilience().
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
 
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -39,12 +56,66 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Error envelope for every failure, then /health (dependencies reachable) and /alive.</summary>
-    public static WebApplication UseServiceDefaults(this WebApplication app)
+    /// <summary>
+    /// Logs, metrics and traces through OpenTelemetry.Extensions.Hosting, exported over OTLP (to the Aspire dashboard)
+    /// when OTEL_EXPORTER_OTLP_ENDPOINT is set. Trace context crosses HTTP and gRPC as W3C traceparent, RabbitMQ through
+    /// MassTransit's headers, and the outbox through the row (<see cref="Outbox.OutboxWriter"/>).
+    /// Nothing records a body, a header or a query value: ASP.NET Core and HttpClient redact query strings, and
+    /// Npgsql records the SQL text, never its parameters.
+    /// </summary>
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        app.UseMiddleware<DirectusErrorMiddleware>();
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
-        app.MapHealthChecks("/alive", new HealthCheckOptions
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(Meters))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(ActivitySources)
+                .AddAspNetCoreInstrumentation(o =>
+                    // Health probes (the AppHost's, every few seconds) are not traces anyone reads.
+                    o.Filter = context => !context.Request.Path.StartsWithSegments(HealthPath)
+                                          && !context.Request.Path.StartsWithSegments(AlivePath))
+                .AddGrpcClientInstrumentation()
+                .AddHttpClientInstrumentation());
+        // Npgsql and StackExchange.Redis traces and metrics are added by their Aspire integrations.
+
+        builder.AddOpenTelemetryExporters();
+        return builder;
+    }
+
+    private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        return builder;
+    }
+
+    /// <summary>"self" for /alive; the integrations (PostgreSQL, Redis, MassTransit's bus) add theirs for /health.</summary>
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
+        return builder;
+    }
+
+    /// <summary>
+    /// /health (every dependency reachable: the AppHost waits on it) and /alive (the process answers). Unlike the
+    /// template these are mapped in every environment, since the AppHost and the tests probe them; the answer names each
+    /// check and its status, never an exception's message.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(HealthTags.Live),
             ResponseWriter = HealthResponse.WriteAsync,
@@ -52,8 +123,18 @@ public static class Extensions
         return app;
     }
 
+    /// <summary>
+    /// For an HttpClient that calls another of our services with short requests: the standard resilience handler
+    /// (retries, circuit breaker, timeouts). Not for provider clients, whose streams outlive its timeouts.
+    /// </summary>
+    public static IHttpClientBuilder AddServiceResilience(this IHttpClientBuilder http)
+    {
+        http.AddStandardResilienceHandler();
+        return http;
+    }
+
     /// <summary>A service's address from Aspire-shaped configuration: <c>services:{name}:{endpoint}:{index}</c>.</summary>
-    public static Uri ServiceUri(this Microsoft.Extensions.Configuration.IConfiguration configuration, string service, string endpoint, int index = 0)
+    public static Uri ServiceUri(this IConfiguration configuration, string service, string endpoint, int index = 0)
     {
         var value = configuration[$"services:{service}:{endpoint}:{index}"];
         if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri))
@@ -63,7 +144,7 @@ public static class Extensions
     }
 
     /// <summary>A connection string that must be present, with a message that says which one is missing.</summary>
-    public static string RequiredConnectionString(this Microsoft.Extensions.Configuration.IConfiguration configuration, string name)
+    public static string RequiredConnectionString(this IConfiguration configuration, string name)
     {
         var value = configuration[$"ConnectionStrings:{name}"];
         if (string.IsNullOrWhiteSpace(value))

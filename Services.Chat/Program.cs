@@ -1,11 +1,13 @@
 using AiAssistant.Contracts;
+using AiAssistant.Contracts.Settings;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
+using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Chat.Chat;
-using AiAssistant.Services.Chat.Internal;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
 using MassTransit;
@@ -16,17 +18,19 @@ var replicaId = builder.Configuration["Chat:ReplicaId"] ?? Environment.MachineNa
 builder.AddServiceDefaults();
 builder.AddPostgres(ResourceNames.ChatDatabase);
 builder.AddRedis();
-// Each replica has its own durable queue, so every replica hears every settings change.
+// Each replica has its own queue (per replica and per start, expiring once unread), so every replica hears every settings change.
 builder.AddMessaging(
     x => x.AddConsumer<AiSettingsChangedConsumer>(),
-    (context, cfg) => cfg.ReceiveEndpoint($"chat-settings-{replicaId}", e =>
+    (context, cfg) => cfg.ReplicaReceiveEndpoint($"chat-settings-{replicaId}", e =>
     {
         e.ConfigureConsumeTopology = true;
         e.ConfigureConsumer<AiSettingsChangedConsumer>(context);
     }));
 
 builder.AddAccess();
-builder.Services.AddSingleton<InternalClients>();
+builder.Services.AddInternalGrpcClient<AiSettings.AiSettingsClient>(ResourceNames.Settings, TimeSpan.FromSeconds(10));
+builder.Services.AddInternalGrpcClient<AiAssistant.Contracts.Tools.Tools.ToolsClient>(ResourceNames.Tools, TimeSpan.FromSeconds(10));
+builder.Services.AddProviderChatClients();
 builder.Services.AddSingleton<ProviderConfigCache>();
 builder.Services.AddHostedService<SettingsVersionWatcher>();
 builder.Services.AddSingleton<ToolExecutor>();
@@ -39,7 +43,8 @@ app.Use((context, next) =>
     context.Response.Headers["X-Served-By"] = replicaId;
     return next(context);
 });
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapChatApi();
 app.Run();

@@ -1,7 +1,9 @@
 using AiAssistant.Contracts;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
+using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Settings.Models;
@@ -16,6 +18,7 @@ builder.AddPostgres(ResourceNames.SettingsDatabase);
 builder.AddRedis();
 builder.AddMessaging();
 builder.AddOutbox();
+builder.AddInternalGrpc();
 
 builder.AddSettingsAccess();
 builder.Services.AddSingleton(ProviderKeyCipher.FromConfiguration(builder.Configuration));
@@ -31,10 +34,12 @@ if (args is ["rotate-keys", ..])
         app.Services.GetRequiredService<ProviderKeyCipher>(), Console.Out, CancellationToken.None);
     return;
 }
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapServerApi();
 app.MapSettingsApi();
 app.MapAccessApi();
-app.MapAiConfigGrpc();
+app.MapGrpcService<AiConfigGrpc>();
+app.MapGrpcHealthChecksService();
 app.Run();

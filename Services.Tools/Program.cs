@@ -1,7 +1,9 @@
 using AiAssistant.Contracts;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Data;
+using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Tools.Schema;
@@ -12,6 +14,7 @@ builder.AddServiceDefaults();
 builder.AddPostgres(ResourceNames.ContentDatabase);
 builder.AddRedis();
 builder.AddMessaging();
+builder.AddInternalGrpc();
 
 builder.AddAccess();
 builder.Services.AddSingleton<IDatabaseSchema, ContentSchema>();
@@ -20,8 +23,10 @@ builder.Services.AddSingleton<ITool, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 
 var app = builder.Build();
-app.UseServiceDefaults();
+app.UseDirectusErrors();
+app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapCollectionsApi();
-app.MapToolsGrpc();
+app.MapGrpcService<ToolsGrpc>();
+app.MapGrpcHealthChecksService();
 app.Run();

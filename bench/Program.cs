@@ -154,18 +154,14 @@ try
         }
         Console.WriteLine($"PATCH /settings with a key change, through the gateway (300): p50 {P(patches, 50):F2} ms, p95 {P(patches, 95):F2} ms");
 
-        using var grpcHttp = new HttpClient(AiAssistant.ServiceDefaults.Grpc.GrpcUnaryClient.CreateHandler()) { BaseAddress = new Uri(stack.Settings.GrpcUrl!) };
-        var grpc = new AiAssistant.ServiceDefaults.Grpc.GrpcUnaryClient(grpcHttp);
-        var asService = new AiAssistant.ServiceDefaults.Grpc.GrpcCallOptions
-        {
-            Headers = new Dictionary<string, string> { ["authorization"] = "Bearer " + stack.Secrets.InternalToken },
-        };
+        using var grpcChannel = Grpc.Net.Client.GrpcChannel.ForAddress(stack.Settings.GrpcUrl!);
+        var grpc = new AiAssistant.Contracts.Settings.AiSettings.AiSettingsClient(grpcChannel);
+        var asService = new Grpc.Core.Metadata { { "authorization", "Bearer " + stack.Secrets.InternalToken } };
         var calls = new List<double>();
         for (var i = 0; i < 2300; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            await grpc.CallAsync("aiassistant.settings.v1.AiSettings", "GetAiConfig", new AiAssistant.Contracts.Settings.GetAiConfigRequest(),
-                AiAssistant.Contracts.Settings.AiConfig.Parser, asService);
+            await grpc.GetAiConfigAsync(new AiAssistant.Contracts.Settings.GetAiConfigRequest(), asService);
             if (i >= 300) calls.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         Console.WriteLine($"GetAiConfig over gRPC (2000 after warm-up): p50 {P(calls, 50):F3} ms, p95 {P(calls, 95):F3} ms");
@@ -177,7 +173,9 @@ try
         var key = Convert.FromBase64String(stack.Secrets.JwtKey);
         var tokens = new AiAssistant.ServiceDefaults.Access.AccessTokens(key, TimeSpan.FromMinutes(15), TimeProvider.System);
         var user = new AiAssistant.ServiceDefaults.Access.UserAccess("u-1", "r-1", false, true, "active");
-        await using var redis = new AiAssistant.ServiceDefaults.Redis.RedisClient(stack.Redis.ConnectionString);
+        var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(stack.Redis.ConnectionString);
+        AiAssistant.ServiceDefaults.Redis.RedisDefaults.Configure(redisOptions);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisOptions);
         var resolver = new AiAssistant.ServiceDefaults.Access.CallerResolver(tokens, new OneUserDirectory(user), redis, TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<AiAssistant.ServiceDefaults.Access.CallerResolver>.Instance);
         var jwt = tokens.Issue(user.ToCaller()).Token;

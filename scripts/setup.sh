@@ -28,10 +28,5 @@ fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
 
-if $want_tests; then
-  echo "setup: npm packages for the tests"
-  npm install --prefix tests/grpc-peer --no-audit --no-fund --loglevel=error >/dev/null
-fi
-
 echo "setup: building (Release)"
 dotnet build AiAssistant.sln -c Release -nologo -clp:ErrorsOnly -v:quiet

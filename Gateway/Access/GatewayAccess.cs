@@ -1,14 +1,14 @@
-using AiAssistant.Gateway.Forwarding;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
+using Yarp.ReverseProxy.Model;
 
 namespace AiAssistant.Gateway.Access;
 
 /// <summary>
-/// Who gets through the gateway: everyone to the sign-in routes and <c>/server/ping</c>, otherwise only a caller whose
-/// JWT or static token resolves to an active user (cached; see <see cref="CallerResolver"/>). The Authorization header
-/// travels on unchanged and every service verifies it again itself. With AI_ENABLED=false the <c>/ai</c> routes do not
-/// exist, as in the reference.
+/// Who gets through the gateway, first step of the proxy pipeline: everyone to the sign-in routes and
+/// <c>/server/ping</c>, otherwise only a caller whose JWT or static token resolves to an active user (cached; see
+/// <see cref="CallerResolver"/>). The Authorization header travels on unchanged and every service verifies it again
+/// itself. With AI_ENABLED=false the routes to chat do not exist, as in the reference.
 /// </summary>
 public sealed class GatewayAccess(RequestDelegate next, CallerResolver callers, IConfiguration configuration)
 {
@@ -19,14 +19,7 @@ public sealed class GatewayAccess(RequestDelegate next, CallerResolver callers, 
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var route = context.GetGatewayRoute();
-        if (route is null)
-        {
-            await next(context); // health endpoints and the 404 fallback
-            return;
-        }
-
-        if (!_aiEnabled && route.Service == Contracts.ResourceNames.Chat)
+        if (!_aiEnabled && context.GetReverseProxyFeature().Cluster.Config.ClusterId == Contracts.ResourceNames.Chat)
         {
             await DirectusError.WriteAsync(context, StatusCodes.Status404NotFound, ErrorCodes.RouteNotFound,
                 $"Route {context.Request.Path.Value} doesn't exist.");

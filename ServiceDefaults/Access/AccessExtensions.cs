@@ -1,7 +1,10 @@
+using AiAssistant.Contracts;
+using AiAssistant.ServiceDefaults.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using AccessService = AiAssistant.Contracts.Access.Access;
 
 namespace AiAssistant.ServiceDefaults.Access;
 
@@ -16,6 +19,7 @@ public static class AccessExtensions
     {
         builder.Services.TryAddSingleton<BearerTokens>();
         builder.Services.TryAddSingleton<IAccessDirectory, GrpcAccessDirectory>();
+        builder.Services.AddInternalGrpcClient<AccessService.AccessClient>(ResourceNames.Settings, GrpcAccessDirectory.Deadline);
         builder.Services.AddSingleton(sp => AccessTokens.FromConfiguration(builder.Configuration,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<AccessTokens>()));
         builder.Services.AddSingleton<CallerResolver>();

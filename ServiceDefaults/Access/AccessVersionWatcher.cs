@@ -1,6 +1,7 @@
 using AiAssistant.ServiceDefaults.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace AiAssistant.ServiceDefaults.Access;
 
@@ -8,7 +9,7 @@ namespace AiAssistant.ServiceDefaults.Access;
 /// Reads the access version from Redis several times a second and hands it to the <see cref="CallerResolver"/>: the
 /// bound on how long a suspended user or a replaced static token still gets in, whether or not events arrive.
 /// </summary>
-public sealed class AccessVersionWatcher(CallerResolver resolver, IRedis redis, ILogger<AccessVersionWatcher> logger) : BackgroundService
+public sealed class AccessVersionWatcher(CallerResolver resolver, IConnectionMultiplexer redis, ILogger<AccessVersionWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
@@ -20,14 +21,14 @@ public sealed class AccessVersionWatcher(CallerResolver resolver, IRedis redis, 
         {
             try
             {
-                var value = await redis.GetAsync(AccessNames.VersionKey, stoppingToken);
+                var value = (string?)await redis.GetDatabase().StringGetAsync(AccessNames.VersionKey);
                 resolver.UseVersion(long.TryParse(value, out var v) ? v : 0);
                 if (failing) logger.LogInformation("Access version readable in Redis again");
                 failing = false;
             }
-            catch (RedisException e)
+            catch (Exception e) when (e.IsRedisFailure())
             {
-                if (!failing) logger.LogWarning("Access version not readable in Redis: {Reason}", e.Message);
+                if (!failing) logger.LogWarning("Access version not readable in Redis ({ExceptionType}); retrying", e.GetType().Name);
                 failing = true;
             }
         }

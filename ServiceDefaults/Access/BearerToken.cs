@@ -1,15 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
-using AiAssistant.ServiceDefaults.Grpc;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 
 namespace AiAssistant.ServiceDefaults.Access;
 
 /// <summary>
 /// The service credential (Internal:Token) for service-to-service calls. People are identified by
-/// <see cref="CallerResolver"/>.
+/// <see cref="CallerResolver"/>. gRPC servers check it in <see cref="Grpc.ServiceCredentialInterceptor"/>.
 /// </summary>
 public sealed class BearerTokens(IConfiguration configuration)
 {
@@ -20,13 +17,6 @@ public sealed class BearerTokens(IConfiguration configuration)
     {
         var presented = Presented(authorizationHeader);
         return presented is not null && _internal is not null && Equal(presented, _internal);
-    }
-
-    /// <summary>The one check of every internal gRPC method: PermissionDenied unless the call carries the service credential.</summary>
-    public static void RequireInternal(GrpcCallContext call)
-    {
-        if (!call.HttpContext.RequestServices.GetRequiredService<BearerTokens>().IsInternal(call.RequestHeaders.Authorization))
-            throw new GrpcException(GrpcStatusCode.PermissionDenied, $"{call.HttpContext.Request.Path} is for internal services only.");
     }
 
     private static byte[]? Presented(string? header)

@@ -6,6 +6,7 @@ using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Redis;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace AiAssistant.ServiceDefaults.Access;
 
@@ -16,7 +17,7 @@ namespace AiAssistant.ServiceDefaults.Access;
 /// <see cref="AccessVersionWatcher"/>) empties this process's cache and moves Redis to new keys, so a suspended user or a
 /// changed token stops working within the watcher's interval.
 /// </summary>
-public sealed class CallerResolver(AccessTokens tokens, IAccessDirectory directory, IRedis redis, TimeProvider time, ILogger<CallerResolver> logger)
+public sealed class CallerResolver(AccessTokens tokens, IAccessDirectory directory, IConnectionMultiplexer redis, TimeProvider time, ILogger<CallerResolver> logger)
 {
     private const int MaxLocalEntries = 10_000;
     private static readonly TimeSpan LocalLifetime = TimeSpan.FromSeconds(30);
@@ -91,23 +92,23 @@ public sealed class CallerResolver(AccessTokens tokens, IAccessDirectory directo
         var fromRedis = false;
         try
         {
-            if (await redis.GetAsync(redisKey, ct) is { } json)
+            if (await redis.GetDatabase().StringGetAsync(redisKey) is { HasValue: true } json)
             {
-                access = JsonSerializer.Deserialize<UserAccess>(json);
+                access = JsonSerializer.Deserialize<UserAccess>(json.ToString());
                 fromRedis = true;
             }
         }
-        catch (RedisException e)
+        catch (Exception e) when (e.IsRedisFailure())
         {
-            logger.LogDebug("Access cache in Redis unavailable: {Reason}", e.Message);
+            logger.LogDebug("Access cache in Redis unavailable: {ExceptionType}", e.GetType().Name);
         }
         if (!fromRedis)
         {
             access = await load(ct);
             if (access is not null)
             {
-                try { await redis.SetAsync(redisKey, JsonSerializer.Serialize(access), RedisLifetime, ct); }
-                catch (RedisException e) { logger.LogDebug("Access cache in Redis unavailable: {Reason}", e.Message); }
+                try { await redis.GetDatabase().StringSetAsync(redisKey, JsonSerializer.Serialize(access), RedisLifetime); }
+                catch (Exception e) when (e.IsRedisFailure()) { logger.LogDebug("Access cache in Redis unavailable: {ExceptionType}", e.GetType().Name); }
             }
         }
         // Unknown tokens are remembered here only (not in Redis), and the map is bounded against floods of them.
@@ -121,9 +122,9 @@ public sealed class CallerResolver(AccessTokens tokens, IAccessDirectory directo
         if (_versionKnown) return Version;
         try
         {
-            UseVersion(long.TryParse(await redis.GetAsync(AccessNames.VersionKey, ct), out var v) ? v : 0);
+            UseVersion(long.TryParse((string?)await redis.GetDatabase().StringGetAsync(AccessNames.VersionKey), out var v) ? v : 0);
         }
-        catch (RedisException)
+        catch (Exception e) when (e.IsRedisFailure())
         {
             // Redis is down: what this process holds still expires after LocalLifetime.
         }

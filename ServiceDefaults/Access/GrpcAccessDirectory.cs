@@ -1,36 +1,16 @@
 using AiAssistant.Contracts;
 using AiAssistant.Contracts.Access;
 using AiAssistant.ServiceDefaults.Errors;
-using AiAssistant.ServiceDefaults.Grpc;
-using AiAssistant.ServiceDefaults.Resilience;
-using Microsoft.Extensions.Configuration;
+using Grpc.Core;
+using Grpc.Net.ClientFactory;
+using AccessService = AiAssistant.Contracts.Access.Access;
 
 namespace AiAssistant.ServiceDefaults.Access;
 
 /// <summary>Asks Settings (gRPC <c>Access.ResolveCaller</c>, service credential) who a user or static token is.</summary>
-public sealed class GrpcAccessDirectory : IAccessDirectory
+public sealed class GrpcAccessDirectory(GrpcClientFactory clients) : IAccessDirectory
 {
-    public const string Service = "aiassistant.access.v1.Access";
-    public const string Method = "ResolveCaller";
-
-    private readonly Lazy<GrpcUnaryClient> _client;
-    private readonly GrpcCallOptions _options;
-
-    public GrpcAccessDirectory(IConfiguration configuration)
-    {
-        _options = new GrpcCallOptions
-        {
-            Timeout = TimeSpan.FromSeconds(5),
-            Headers = new Dictionary<string, string> { ["authorization"] = "Bearer " + configuration["Internal:Token"] },
-        };
-        // Resolved on first use, so a service without the address still starts and says what is missing when asked.
-        _client = new Lazy<GrpcUnaryClient>(() => new GrpcUnaryClient(
-            new HttpClient(new RetryOnConnectFailureHandler(GrpcUnaryClient.CreateHandler()))
-            {
-                BaseAddress = configuration.ServiceUri(ResourceNames.Settings, "grpc"),
-                Timeout = Timeout.InfiniteTimeSpan,
-            }));
-    }
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
     public Task<UserAccess?> FindUserAsync(string userId, CancellationToken ct) =>
         ResolveAsync(new ResolveCallerRequest { UserId = userId }, ct);
@@ -43,13 +23,16 @@ public sealed class GrpcAccessDirectory : IAccessDirectory
         ResolveCallerReply reply;
         try
         {
-            reply = await _client.Value.CallAsync(Service, Method, request, ResolveCallerReply.Parser, _options, ct);
+            // Created per call (the factory keeps the channel), so a service without the address still starts and
+            // says what is missing when asked.
+            var client = clients.CreateClient<AccessService.AccessClient>(nameof(AccessService.AccessClient));
+            reply = await client.ResolveCallerAsync(request, cancellationToken: ct);
         }
         catch (InvalidOperationException e)
         {
             throw DirectusException.ServiceUnavailable(ResourceNames.Settings, e.Message.TrimEnd('.'));
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             throw DirectusException.ServiceUnavailable(ResourceNames.Settings, $"Access data unavailable ({e.StatusCode})");
         }

@@ -1,7 +1,5 @@
-using AiAssistant.ServiceDefaults.Health;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace AiAssistant.ServiceDefaults.Data;
@@ -14,17 +12,16 @@ public interface IDatabaseSchema
 
 public static class PostgresExtensions
 {
-    /// <summary>One <see cref="NpgsqlDataSource"/> for the service's database, its health check and its schema at start.</summary>
-    public static WebApplicationBuilder AddPostgres(this WebApplicationBuilder builder, string database)
+    /// <summary>
+    /// Aspire.Npgsql's <see cref="NpgsqlDataSource"/> for ConnectionStrings:{database} (with its health check, traces and
+    /// metrics), and the service's schema scripts run once at start. A command is traced only inside a trace: the
+    /// pollers (outbox, version publishers) would otherwise start a trace of one query every second.
+    /// </summary>
+    public static TBuilder AddPostgres<TBuilder>(this TBuilder builder, string database) where TBuilder : IHostApplicationBuilder
     {
-        var connectionString = builder.Configuration.RequiredConnectionString(database);
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration($"postgres-{database}",
-            sp => new DelegateHealthCheck(async ct =>
-            {
-                await using var cmd = sp.GetRequiredService<NpgsqlDataSource>().CreateCommand("select 1");
-                return await cmd.ExecuteScalarAsync(ct) is 1;
-            }), HealthStatus.Unhealthy, tags: null));
+        builder.AddNpgsqlDataSource(database, configureDataSourceBuilder: data => data.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)));
         builder.Services.AddHostedService<SchemaInitializer>();
         return builder;
     }

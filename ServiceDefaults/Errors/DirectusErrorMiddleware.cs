@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -46,4 +47,10 @@ public sealed class DirectusErrorMiddleware(RequestDelegate next, ILogger<Direct
             await DirectusError.WriteAsync(context, 500, ErrorCodes.Internal, "An unexpected error occurred.");
         }
     }
+}
+
+public static class DirectusErrorExtensions
+{
+    /// <summary>The Directus error envelope for every failure of what follows in the pipeline: call it first.</summary>
+    public static IApplicationBuilder UseDirectusErrors(this IApplicationBuilder app) => app.UseMiddleware<DirectusErrorMiddleware>();
 }

@@ -8,9 +8,16 @@ namespace AiAssistant.ServiceDefaults.Messaging;
 
 public static class MessagingExtensions
 {
+    /// <summary>How long RabbitMQ keeps a replica's queue that nobody reads (the replica stopped): then it deletes it.</summary>
+    public static readonly TimeSpan ReplicaQueueExpiry = TimeSpan.FromMinutes(5);
+
+    /// <summary>Unique to this process: replica queues carry it, so a restarted replica never reads its predecessor's queue.</summary>
+    public static readonly string InstanceId = Guid.NewGuid().ToString("N")[..8];
+
     /// <summary>
     /// MassTransit 8 over RabbitMQ from ConnectionStrings:rabbitmq. <paramref name="endpoints"/> declares the service's
-    /// own receive endpoints; MassTransit registers its bus health check with the others.
+    /// own receive endpoints. MassTransit adds its bus health check ("masstransit-bus") to /health, and its traces carry
+    /// the publisher's trace context to the consumer.
     /// </summary>
     public static WebApplicationBuilder AddMessaging(this WebApplicationBuilder builder,
         Action<IBusRegistrationConfigurator>? consumers = null,
@@ -40,6 +47,22 @@ public static class MessagingExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// A receive endpoint that only this process reads, so that every replica hears every event: the queue is
+    /// <c>{name}-{InstanceId}</c>, durable (it outlives a broker restart with its bindings, so events published while
+    /// this replica reconnects wait for it), and expires <see cref="ReplicaQueueExpiry"/> after its last reader went,
+    /// so queues of stopped replicas do not pile up across restarts.
+    /// </summary>
+    public static void ReplicaReceiveEndpoint(this IRabbitMqBusFactoryConfigurator cfg, string name,
+        Action<IRabbitMqReceiveEndpointConfigurator> configure) =>
+        cfg.ReceiveEndpoint($"{name}-{InstanceId}", e =>
+        {
+            e.Durable = true;
+            e.AutoDelete = false;
+            e.QueueExpiration = ReplicaQueueExpiry;
+            configure(e);
+        });
 
     /// <summary>The outbox table, its dispatcher and the signal that wakes it after a commit.</summary>
     public static WebApplicationBuilder AddOutbox(this WebApplicationBuilder builder)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using AiAssistant.ServiceDefaults.Errors;
-using AiAssistant.Services.Chat.Providers;
+using AiAssistant.Services.Chat.ToolLoop;
 using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.Chat;
@@ -52,11 +52,7 @@ public static class UiMessages
         if (callId.Length == 0 || state is not ("output-available" or "output-error")) return;
 
         var input = part.TryGetProperty("input", out var i) ? i : part.TryGetProperty("rawInput", out var ri) ? ri : default;
-        var raw = input.ValueKind == JsonValueKind.Undefined ? "{}" : input.GetRawText();
-        calls.Add(new FunctionCallContent(callId, name)
-        {
-            AdditionalProperties = new AdditionalPropertiesDictionary { [OpenAiCompatibleChatClient.RawArgumentsKey] = raw },
-        });
+        calls.Add(new FunctionCallContent(callId, name, ToolArguments.FromJson(input)));
         var output = state == "output-available" && part.TryGetProperty("output", out var o)
             ? o.GetRawText()
             : JsonSerializer.Serialize(new { error = part.TryGetProperty("errorText", out var e) ? e.GetString() : "The tool failed." });

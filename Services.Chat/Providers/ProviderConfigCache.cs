@@ -1,10 +1,9 @@
-using System.Net;
 using AiAssistant.Contracts;
 using AiAssistant.Contracts.Settings;
 using AiAssistant.ServiceDefaults.Redis;
-using AiAssistant.Services.Chat.Internal;
 using MassTransit;
 using Microsoft.Extensions.AI;
+using StackExchange.Redis;
 
 namespace AiAssistant.Services.Chat.Providers;
 
@@ -15,9 +14,9 @@ public sealed record ConfiguredProvider(ProviderConfig Config, IChatClient? Clie
 }
 
 /// <summary>The provider clients of one settings version, built from its decrypted configuration.</summary>
-public sealed class ProviderSnapshot
+public sealed class ProviderSnapshot : IDisposable
 {
-    public ProviderSnapshot(AiConfig config, HttpClient http, IConfiguration configuration)
+    public ProviderSnapshot(AiConfig config, ProviderChatClients chatClients, IConfiguration configuration)
     {
         Version = config.Version;
         SystemPrompt = config.SystemPrompt;
@@ -28,11 +27,11 @@ public sealed class ProviderSnapshot
             switch (p.Type)
             {
                 case ProviderTypes.OpenAiCompatible when Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var baseUrl):
-                    client = new OpenAiCompatibleChatClient(http, baseUrl, p.ApiKey, headers, p.Name);
+                    client = chatClients.Create(baseUrl, p.ApiKey, headers, p.Name);
                     break;
                 // OpenAI's Chat Completions API, and Gemini through its OpenAI-compatible endpoint (no Gemini SDK here).
                 case ProviderTypes.OpenAi or ProviderTypes.Google when p.ApiKey.Length > 0:
-                    client = new OpenAiCompatibleChatClient(http, ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey, headers, p.Type);
+                    client = chatClients.Create(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey, headers, p.Type);
                     break;
             }
             Providers[p.Id] = new ConfiguredProvider(p, client);
@@ -43,6 +42,12 @@ public sealed class ProviderSnapshot
     public string SystemPrompt { get; }
     /// <summary>By the id chat requests name: openai, anthropic, google, openai-compatible, openai-compatible:&lt;id&gt;.</summary>
     public Dictionary<string, ConfiguredProvider> Providers { get; } = new();
+
+    /// <summary>Ends the clients' telemetry (each has its own meter); a turn still using one just records no more.</summary>
+    public void Dispose()
+    {
+        foreach (var provider in Providers.Values) provider.Client?.Dispose();
+    }
 }
 
 public static class ProviderTypes
@@ -70,18 +75,10 @@ public static class ProviderTypes
 /// This replica's provider clients, kept until a newer settings version is announced (event) or noticed (Redis).
 /// A refresh fetches the decrypted configuration from Settings over gRPC; the keys live only in this memory.
 /// </summary>
-public sealed class ProviderConfigCache(InternalClients clients, IConfiguration configuration, ILogger<ProviderConfigCache> logger)
+public sealed class ProviderConfigCache(AiSettings.AiSettingsClient settings, ProviderChatClients chatClients, IConfiguration configuration,
+    ILogger<ProviderConfigCache> logger)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private readonly HttpClient _http = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        UseCookies = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        MaxConnectionsPerServer = int.MaxValue,
-    })
-    { Timeout = Timeout.InfiniteTimeSpan };
     private volatile ProviderSnapshot? _current;
 
     public long Version => _current?.Version ?? 0;
@@ -96,9 +93,11 @@ public sealed class ProviderConfigCache(InternalClients clients, IConfiguration 
         try
         {
             if (_current is { } again && again.Version >= version) return again;
-            var config = await clients.GetAiConfigAsync(ct);
-            var snapshot = new ProviderSnapshot(config, _http, configuration);
+            var config = await settings.GetAiConfigAsync(new GetAiConfigRequest(), cancellationToken: ct);
+            var snapshot = new ProviderSnapshot(config, chatClients, configuration);
+            var previous = _current;
             _current = snapshot;
+            previous?.Dispose();
             logger.LogInformation("Provider clients rebuilt for settings version {Version}", snapshot.Version);
             return snapshot;
         }
@@ -116,7 +115,7 @@ public sealed class AiSettingsChangedConsumer(ProviderConfigCache cache) : ICons
 }
 
 /// <summary>Catches what the events missed: reads the newest version from Redis once a second.</summary>
-public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IRedis redis, ILogger<SettingsVersionWatcher> logger) : BackgroundService
+public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IConnectionMultiplexer redis, ILogger<SettingsVersionWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -129,7 +128,7 @@ public sealed class SettingsVersionWatcher(ProviderConfigCache cache, IRedis red
             try
             {
                 if (cache.Version == 0) await cache.RefreshAsync(1, stoppingToken);
-                var stored = await redis.GetAsync(ResourceNames.SettingsVersionKey, stoppingToken);
+                var stored = (string?)await redis.GetDatabase().StringGetAsync(ResourceNames.SettingsVersionKey);
                 if (long.TryParse(stored, out var version) && version > cache.Version)
                 {
                     logger.LogInformation("Settings version {Version} seen in Redis (this replica had {Current})", version, cache.Version);

@@ -11,9 +11,19 @@ namespace AiAssistant.Services.Chat.ToolLoop;
 /// reference's order (start, start-step, text-*, tool-input-*, tool-output-*, finish-step, …, data-usage, finish).
 /// A call to a client tool ends the turn: the browser runs it and sends the result in the next request.
 /// </summary>
+/// <remarks>
+/// Our own loop, not <see cref="FunctionInvokingChatClient"/>: that one runs every call of a round before it yields
+/// any result (one update with all of them), so a call's <c>tool-output-available</c> could not leave when that call
+/// is done, and it streams all rounds as one stream, with no mark where a step ends for <c>finish-step</c>/<c>start-step</c>.
+/// </remarks>
 public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
 {
     public const int MaxSteps = 10;
+
+    private static readonly string InvalidArguments = JsonSerializer.Serialize(new
+    {
+        error = new { code = "INVALID_PAYLOAD", message = "The tool's arguments are not a valid JSON object.", recoverable = true },
+    });
 
     public async Task RunAsync(IChatClient client, ChatOptions options, List<ChatMessage> messages, Caller caller,
         IReadOnlySet<string> clientTools, UiMessageStreamWriter stream, CancellationToken ct)
@@ -66,7 +76,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 if (text.Length > 0) assistant.Contents.Add(new TextContent(text.ToString()));
                 foreach (var call in calls)
                 {
-                    var raw = call.AdditionalProperties?[OpenAiCompatibleChatClient.RawArgumentsKey] as string ?? "{}";
+                    var raw = ToolArguments.ToJson(call);
                     stream.Write("tool-input-start", static (w, c) => { w.WriteString("toolCallId", c.CallId); w.WriteString("toolName", c.Name); }, call);
                     stream.Write("tool-input-delta", static (w, s) => { w.WriteString("toolCallId", s.call.CallId); w.WriteString("inputTextDelta", s.raw); }, (call, raw));
                     stream.Write("tool-input-available", static (w, s) =>
@@ -90,8 +100,10 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 await stream.FlushAsync(ct);
                 foreach (var call in calls)
                 {
-                    var raw = call.AdditionalProperties?[OpenAiCompatibleChatClient.RawArgumentsKey] as string ?? "{}";
-                    var (outputJson, isError) = await tools.ExecuteAsync(call.Name, raw, caller, ct);
+                    // Arguments that are not JSON never reach the tool; the model reads why and can try again.
+                    var (outputJson, isError) = call.Exception is null
+                        ? await tools.ExecuteAsync(call.Name, ToolArguments.ToJson(call), caller, ct)
+                        : (InvalidArguments, true);
                     // The reference returns tool failures to the model as output ({error:{…}}), so it can recover.
                     stream.Write("tool-output-available", static (w, s) =>
                     {

@@ -1,13 +1,12 @@
 using System.Text.Json;
 using AiAssistant.Contracts.Tools;
-using AiAssistant.ServiceDefaults.Grpc;
-using AiAssistant.Services.Chat.Internal;
+using Grpc.Core;
 using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.ToolLoop;
 
 /// <summary>Server tools, listed and executed by the Tools service under the caller's identity.</summary>
-public sealed class ToolExecutor(InternalClients clients, ILogger<ToolExecutor> logger)
+public sealed class ToolExecutor(Tools.ToolsClient client, ILogger<ToolExecutor> logger)
 {
     private static readonly TimeSpan ListCacheFor = TimeSpan.FromSeconds(5);
     private sealed record ToolList(DateTimeOffset At, IReadOnlyList<ToolDefinition> Tools);
@@ -30,7 +29,7 @@ public sealed class ToolExecutor(InternalClients clients, ILogger<ToolExecutor> 
 
     private async Task<IReadOnlyList<ToolDefinition>> RefreshAsync(Caller caller, CancellationToken ct)
     {
-        var reply = await clients.ListToolsAsync(new ListToolsRequest { Caller = caller }, ct);
+        var reply = await client.ListToolsAsync(new ListToolsRequest { Caller = caller }, cancellationToken: ct);
         var tools = reply.Tools.ToList();
         _cached[caller.Admin ? 1 : 0] = new ToolList(DateTimeOffset.UtcNow, tools);
         return tools;
@@ -41,10 +40,10 @@ public sealed class ToolExecutor(InternalClients clients, ILogger<ToolExecutor> 
     {
         try
         {
-            var reply = await clients.ExecuteToolAsync(new ExecuteToolRequest { Caller = caller, Name = name, InputJson = inputJson }, ct);
+            var reply = await client.ExecuteToolAsync(new ExecuteToolRequest { Caller = caller, Name = name, InputJson = inputJson }, cancellationToken: ct);
             return (reply.OutputJson, reply.IsError);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             logger.LogWarning("Tool {Tool} could not be executed: gRPC {Status}", name, e.StatusCode);
             return (JsonSerializer.Serialize(new { error = new { code = "SERVICE_UNAVAILABLE", message = "The tools service could not run the tool.", recoverable = true } }), true);

@@ -1,27 +1,20 @@
 using AiAssistant.Contracts.Access;
 using AiAssistant.ServiceDefaults.Access;
-using AiAssistant.ServiceDefaults.Grpc;
+using Grpc.Core;
 
 namespace AiAssistant.Services.Settings.Access;
 
 /// <summary>gRPC <c>Access.ResolveCaller</c>: who a user or a static token's owner is, for services with the credential.</summary>
-public static class AccessGrpc
+public sealed class AccessGrpc(AccessStore store) : Contracts.Access.Access.AccessBase
 {
-    public static IEndpointRouteBuilder MapAccessGrpc(this IEndpointRouteBuilder app)
+    public override async Task<ResolveCallerReply> ResolveCaller(ResolveCallerRequest request, ServerCallContext context)
     {
-        app.MapGrpcUnary<ResolveCallerRequest, ResolveCallerReply>(GrpcAccessDirectory.Service, GrpcAccessDirectory.Method, async (request, call) =>
+        var access = request.KeyCase switch
         {
-            BearerTokens.RequireInternal(call);
-            var services = call.HttpContext.RequestServices;
-            var store = services.GetRequiredService<AccessStore>();
-            var access = request.KeyCase switch
-            {
-                ResolveCallerRequest.KeyOneofCase.UserId => await store.FindUserAsync(request.UserId, call.CancellationToken),
-                ResolveCallerRequest.KeyOneofCase.StaticTokenSha256 => await store.FindByStaticTokenAsync(request.StaticTokenSha256, call.CancellationToken),
-                _ => throw new GrpcException(GrpcStatusCode.InvalidArgument, "Send user_id or static_token_sha256."),
-            };
-            return GrpcAccessDirectory.Reply(access);
-        });
-        return app;
+            ResolveCallerRequest.KeyOneofCase.UserId => await store.FindUserAsync(request.UserId, context.CancellationToken),
+            ResolveCallerRequest.KeyOneofCase.StaticTokenSha256 => await store.FindByStaticTokenAsync(request.StaticTokenSha256, context.CancellationToken),
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "Send user_id or static_token_sha256.")),
+        };
+        return GrpcAccessDirectory.Reply(access);
     }
 }

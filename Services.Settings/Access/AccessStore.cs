@@ -3,6 +3,7 @@ using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Outbox;
 using AiAssistant.ServiceDefaults.Redis;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace AiAssistant.Services.Settings.Access;
 
@@ -10,7 +11,7 @@ namespace AiAssistant.Services.Settings.Access;
 /// The source of truth for who may do what. Every change runs in one transaction with its <see cref="AccessChanged"/>
 /// event in the outbox and a new access version, which is then written to Redis so every cache moves on.
 /// </summary>
-public sealed class AccessStore(NpgsqlDataSource dataSource, OutboxSignal outbox, IRedis redis, ILogger<AccessStore> logger) : IAccessDirectory
+public sealed class AccessStore(NpgsqlDataSource dataSource, OutboxSignal outbox, IConnectionMultiplexer redis, ILogger<AccessStore> logger) : IAccessDirectory
 {
     // Admin implies app access; the flags are the OR of the role's policies and the user's own.
     private const string EffectiveAccessSql = """
@@ -86,11 +87,11 @@ public sealed class AccessStore(NpgsqlDataSource dataSource, OutboxSignal outbox
     {
         try
         {
-            await redis.SetIfGreaterAsync(AccessNames.VersionKey, version, ct);
+            await redis.GetDatabase().SetIfGreaterAsync(AccessNames.VersionKey, version);
         }
-        catch (RedisException e)
+        catch (Exception e) when (e.IsRedisFailure())
         {
-            logger.LogWarning("Access version {Version} not written to Redis: {Reason}", version, e.Message);
+            logger.LogWarning("Access version {Version} not written to Redis ({ExceptionType})", version, e.GetType().Name);
         }
     }
 

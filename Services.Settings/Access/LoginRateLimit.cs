@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Redis;
+using StackExchange.Redis;
 
 namespace AiAssistant.Services.Settings.Access;
 
@@ -9,7 +10,7 @@ namespace AiAssistant.Services.Settings.Access;
 /// Failed sign-ins counted in Redis per email and per client address in fixed windows; past the limit every attempt
 /// on that email or from that address is a 429 with Retry-After until the window ends. Emails are hashed in the key.
 /// </summary>
-public sealed class LoginRateLimit(IRedis redis, IConfiguration configuration, ILogger<LoginRateLimit> logger)
+public sealed class LoginRateLimit(IConnectionMultiplexer redis, IConfiguration configuration, ILogger<LoginRateLimit> logger)
 {
     public int PerEmail { get; } = configuration.GetValue("Auth:LoginFailuresPerEmail", 10);
     public int PerAddress { get; } = configuration.GetValue("Auth:LoginFailuresPerAddress", 50);
@@ -18,40 +19,40 @@ public sealed class LoginRateLimit(IRedis redis, IConfiguration configuration, I
     /// <summary>429 when either counter is at its limit.</summary>
     public async Task CheckAsync(string email, string address, CancellationToken ct)
     {
+        var db = redis.GetDatabase();
         foreach (var (key, limit) in Keys(email, address))
         {
-            RespValue count;
+            RedisValueWithExpiry count;
             try
             {
-                count = await redis.ExecuteAsync(["GET", key], ct);
+                count = await db.StringGetWithExpiryAsync(key);
             }
-            catch (RedisException e)
+            catch (Exception e) when (e.IsRedisFailure())
             {
                 // Without Redis there is no shared count: sign-in stays possible rather than locking everyone out.
-                logger.LogWarning("Login rate limit not checked: {Reason}", e.Message);
+                logger.LogWarning("Login rate limit not checked ({ExceptionType})", e.GetType().Name);
                 return;
             }
-            if (long.TryParse(count.Text, out var n) && n >= limit)
+            if (count.Value.TryParse(out long n) && n >= limit)
             {
-                var ttl = (await redis.ExecuteAsync(["PTTL", key], ct)).Integer;
-                var seconds = Math.Max(1, (long)Math.Ceiling((ttl > 0 ? ttl : Window.TotalMilliseconds) / 1000.0));
-                throw new RateLimited(seconds);
+                var ttl = count.Expiry ?? Window;
+                throw new RateLimited(Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)));
             }
         }
     }
 
     public async Task FailedAsync(string email, string address, CancellationToken ct)
     {
+        var db = redis.GetDatabase();
         foreach (var (key, _) in Keys(email, address))
         {
             try
             {
-                if ((await redis.ExecuteAsync(["INCR", key], ct)).Integer == 1)
-                    await redis.ExecuteAsync(["PEXPIRE", key, ((long)Window.TotalMilliseconds).ToString()], ct);
+                if (await db.StringIncrementAsync(key) == 1) await db.KeyExpireAsync(key, Window);
             }
-            catch (RedisException e)
+            catch (Exception e) when (e.IsRedisFailure())
             {
-                logger.LogWarning("Failed login not counted: {Reason}", e.Message);
+                logger.LogWarning("Failed login not counted ({ExceptionType})", e.GetType().Name);
             }
         }
     }

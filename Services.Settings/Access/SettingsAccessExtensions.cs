@@ -26,7 +26,7 @@ public static class SettingsAccessExtensions
         app.MapRolesApi();
         app.MapPoliciesApi();
         app.MapPermissionsApi();
-        app.MapAccessGrpc();
+        app.MapGrpcService<AccessGrpc>();
         return app;
     }
 }

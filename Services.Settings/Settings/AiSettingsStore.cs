@@ -10,6 +10,7 @@ using AiAssistant.Services.Settings.Models;
 using AiAssistant.Services.Settings.Secrets;
 using Npgsql;
 using NpgsqlTypes;
+using StackExchange.Redis;
 using F = AiAssistant.Services.Settings.Settings.AiSettingsFields;
 
 namespace AiAssistant.Services.Settings.Settings;
@@ -50,7 +51,7 @@ public sealed class AiSettingsStore(
     ProviderKeyCipher cipher,
     ModelCatalog catalog,
     OutboxSignal outbox,
-    IRedis redis,
+    IConnectionMultiplexer redis,
     ILogger<AiSettingsStore> logger)
 {
     /// <summary>Every field as a client sees it: secrets are the mask when set, null when not.</summary>
@@ -191,11 +192,11 @@ public sealed class AiSettingsStore(
         try
         {
             // Replicas that miss the event still see the new version here within their polling interval.
-            await redis.SetIfGreaterAsync(ResourceNames.SettingsVersionKey, next, ct);
+            await redis.GetDatabase().SetIfGreaterAsync(ResourceNames.SettingsVersionKey, next);
         }
-        catch (RedisException e)
+        catch (Exception e) when (e.IsRedisFailure())
         {
-            logger.LogWarning("Settings version {Version} not written to Redis: {Reason}", next, e.Message);
+            logger.LogWarning("Settings version {Version} not written to Redis ({ExceptionType})", next, e.GetType().Name);
         }
         logger.LogInformation("AI settings changed to version {Version} by {Actor}: {Fields}", next, actor, string.Join(", ", changed));
         return next;

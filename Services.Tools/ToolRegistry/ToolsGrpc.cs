@@ -1,33 +1,26 @@
 using AiAssistant.Contracts.Tools;
-using AiAssistant.ServiceDefaults.Access;
-using AiAssistant.ServiceDefaults.Grpc;
+using Grpc.Core;
+using ToolsService = AiAssistant.Contracts.Tools.Tools;
 
 namespace AiAssistant.Services.Tools.ToolRegistry;
 
-/// <summary>gRPC <c>Tools.ListTools</c> / <c>Tools.ExecuteTool</c>, for callers with the service credential.</summary>
-public static class ToolsGrpc
+/// <summary>
+/// gRPC <c>Tools.ListTools</c> / <c>Tools.ExecuteTool</c>, for callers with the service credential. The end user
+/// travels as the request's <c>Caller</c>, and each tool runs with exactly that user's permissions.
+/// </summary>
+public sealed class ToolsGrpc(ToolRegistry registry) : ToolsService.ToolsBase
 {
-    public const string Service = "aiassistant.tools.v1.Tools";
-
-    public static IEndpointRouteBuilder MapToolsGrpc(this IEndpointRouteBuilder app)
+    public override Task<ListToolsReply> ListTools(ListToolsRequest request, ServerCallContext context)
     {
-        app.MapGrpcUnary<ListToolsRequest, ListToolsReply>(Service, "ListTools", (request, call) =>
-        {
-            BearerTokens.RequireInternal(call);
-            var reply = new ListToolsReply();
-            foreach (var tool in call.HttpContext.RequestServices.GetRequiredService<ToolRegistry>().List(request.Names))
-                reply.Tools.Add(new ToolDefinition
-                {
-                    Name = tool.Name, Description = tool.Description, InputSchemaJson = tool.InputSchema, ReadOnly = tool.ReadOnly,
-                });
-            return Task.FromResult(reply);
-        });
-        app.MapGrpcUnary<ExecuteToolRequest, ExecuteToolReply>(Service, "ExecuteTool", (request, call) =>
-        {
-            BearerTokens.RequireInternal(call);
-            return call.HttpContext.RequestServices.GetRequiredService<ToolRegistry>().ExecuteAsync(request, call.CancellationToken);
-        });
-        return app;
+        var reply = new ListToolsReply();
+        foreach (var tool in registry.List(request.Names))
+            reply.Tools.Add(new ToolDefinition
+            {
+                Name = tool.Name, Description = tool.Description, InputSchemaJson = tool.InputSchema, ReadOnly = tool.ReadOnly,
+            });
+        return Task.FromResult(reply);
     }
 
+    public override Task<ExecuteToolReply> ExecuteTool(ExecuteToolRequest request, ServerCallContext context) =>
+        registry.ExecuteAsync(request, context.CancellationToken);
 }

@@ -1,11 +1,12 @@
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
-using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Settings.Access;
 using AiAssistant.Tests.Infrastructure;
+using AiAssistant.Tests.Redis;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
 using Xunit;
 
 namespace AiAssistant.Tests.Access;
@@ -39,14 +40,14 @@ public sealed class CallerResolverTests(ServersFixture servers)
         return context;
     }
 
-    private CallerResolver Resolver(Directory directory, IRedis redis) =>
+    private static CallerResolver Resolver(Directory directory, IConnectionMultiplexer redis) =>
         new(new AccessTokens(new byte[32], TimeSpan.FromMinutes(15), TimeProvider.System), directory, redis, TimeProvider.System,
             NullLogger<CallerResolver>.Instance);
 
     [Fact]
     public async Task A_static_token_is_looked_up_once_shared_through_redis_and_dropped_on_a_new_version()
     {
-        var redis = new RedisClient(servers.RedisConnectionString);
+        await using var redis = await TestRedis.ConnectAsync(servers.RedisConnectionString);
         var version = Random.Shared.NextInt64(1_000_000, 2_000_000);
         var token = "static-" + Guid.NewGuid();
         var directory = new Directory();
@@ -80,7 +81,7 @@ public sealed class CallerResolverTests(ServersFixture servers)
     [Fact]
     public async Task Failed_logins_past_the_limit_per_address_or_email_are_refused_with_a_retry_time()
     {
-        var redis = new RedisClient(servers.RedisConnectionString);
+        await using var redis = await TestRedis.ConnectAsync(servers.RedisConnectionString);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Auth:LoginFailuresPerEmail"] = "2", ["Auth:LoginFailuresPerAddress"] = "3", ["Auth:LoginWindowSeconds"] = "60",
@@ -104,5 +105,28 @@ public sealed class CallerResolverTests(ServersFixture servers)
         await limit.FailedAsync(victim, "203.0.113.2-" + Guid.NewGuid(), CancellationToken.None);
         await Assert.ThrowsAsync<LoginRateLimit.RateLimited>(() => limit.CheckAsync(victim.ToUpperInvariant(), "203.0.113.3-" + Guid.NewGuid(), CancellationToken.None));
         await limit.CheckAsync($"other-{Guid.NewGuid():N}@example.com", "203.0.113.4-" + Guid.NewGuid(), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Without_redis_callers_are_still_authenticated_and_sign_in_is_not_limited()
+    {
+        // Nothing listens on port 1: the multiplexer never connects, and every command fails at once.
+        await using var redis = await TestRedis.ConnectAsync("127.0.0.1:1");
+        Assert.False(redis.IsConnected);
+        var token = "static-" + Guid.NewGuid();
+        var directory = new Directory();
+        directory.ByToken[CallerResolver.Sha256Hex(token)] = new UserAccess(Guid.NewGuid().ToString(), null, true, true, "active");
+
+        var resolver = Resolver(directory, redis);
+        Assert.True((await resolver.AuthenticateAsync(Request(token)))!.Admin);
+        await Assert.ThrowsAsync<DirectusException>(async () => await resolver.AuthenticateAsync(Request("nobody-" + Guid.NewGuid())));
+
+        var limit = new LoginRateLimit(redis, new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auth:LoginFailuresPerEmail"] = "1",
+        }).Build(), NullLogger<LoginRateLimit>.Instance);
+        await limit.FailedAsync("a@example.com", "198.51.100.1", CancellationToken.None);
+        await limit.FailedAsync("a@example.com", "198.51.100.1", CancellationToken.None);
+        await limit.CheckAsync("a@example.com", "198.51.100.1", CancellationToken.None);
     }
 }

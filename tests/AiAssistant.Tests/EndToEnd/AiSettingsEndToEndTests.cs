@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AiAssistant.Contracts.Settings;
-using AiAssistant.ServiceDefaults.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Xunit;
 
 namespace AiAssistant.Tests.EndToEnd;
@@ -120,15 +121,15 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
     [Fact]
     public async Task GetAiConfig_refuses_a_user_token_and_answers_the_service_credential()
     {
-        using var http = new HttpClient(GrpcUnaryClient.CreateHandler()) { BaseAddress = new Uri(e2e.Stack.Settings.GrpcUrl!) };
-        var grpc = new GrpcUnaryClient(http);
-        var asUser = new GrpcCallOptions { Headers = new Dictionary<string, string> { ["authorization"] = $"Bearer {e2e.AdminToken}" } };
-        var refused = await Assert.ThrowsAsync<GrpcException>(() =>
-            grpc.CallAsync("aiassistant.settings.v1.AiSettings", "GetAiConfig", new GetAiConfigRequest(), AiConfig.Parser, asUser));
-        Assert.Equal(GrpcStatusCode.PermissionDenied, refused.StatusCode);
+        using var channel = GrpcChannel.ForAddress(e2e.Stack.Settings.GrpcUrl!);
+        var grpc = new AiSettings.AiSettingsClient(channel);
+        var asUser = new Metadata { { "authorization", $"Bearer {e2e.AdminToken}" } };
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            grpc.GetAiConfigAsync(new GetAiConfigRequest(), asUser, DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
 
-        var asService = new GrpcCallOptions { Headers = new Dictionary<string, string> { ["authorization"] = $"Bearer {e2e.Stack.Secrets.InternalToken}" } };
-        var config = await grpc.CallAsync("aiassistant.settings.v1.AiSettings", "GetAiConfig", new GetAiConfigRequest(), AiConfig.Parser, asService);
+        var asService = new Metadata { { "authorization", $"Bearer {e2e.Stack.Secrets.InternalToken}" } };
+        var config = await grpc.GetAiConfigAsync(new GetAiConfigRequest(), asService, DateTime.UtcNow.AddSeconds(30));
         Assert.True(config.Version > 0);
         Assert.Contains(config.Providers, p => p.Id == "openai");
     }

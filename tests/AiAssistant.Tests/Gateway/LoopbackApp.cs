@@ -1,5 +1,11 @@
-using AiAssistant.Gateway.Forwarding;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using AiAssistant.Gateway.Proxy;
+using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
+using AiAssistant.ServiceDefaults.Redis;
+using AiAssistant.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +16,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace AiAssistant.Tests.Gateway;
 
-/// <summary>A Kestrel app on a free 127.0.0.1 port, in this process: an upstream service, or the gateway's pipeline.</summary>
+/// <summary>A Kestrel app on a free 127.0.0.1 port, in this process: an upstream service, or the gateway.</summary>
 internal sealed class LoopbackApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -42,28 +48,40 @@ internal sealed class LoopbackApp : IAsyncDisposable
         StartAsync(app => app.Map("/{**path}", handler));
 
     /// <summary>
-    /// The gateway's forwarding as Program.cs wires it (behind ServiceDefaults' error middleware), over in-memory
-    /// configuration; <paramref name="before"/> adds middleware ahead of it, where the gateway's access check goes.
+    /// The gateway as Program.cs composes it: its own appsettings.json (the YARP routes and clusters), service discovery
+    /// over <c>services:{name}:http:{i}</c>, the access gate (users from <see cref="GatewayUsers"/>, cached in the
+    /// fixture's Redis) and ServiceDefaults' error envelope.
     /// </summary>
-    public static Task<LoopbackApp> GatewayAsync(GatewayConfig config, Action<WebApplication>? before = null,
-        Action<WebApplicationBuilder>? configure = null) =>
+    public static Task<LoopbackApp> GatewayAsync(ServersFixture servers, GatewayConfig config, Action<WebApplicationBuilder>? configure = null) =>
         StartAsync(app =>
         {
             app.UseMiddleware<DirectusErrorMiddleware>();
-            before?.Invoke(app);
-            app.MapForwardedRoutes();
+            app.MapGatewayProxy();
         }, builder =>
         {
+            builder.Configuration.AddJsonFile(GatewayConfig.AppSettingsPath());
+            config.Values["ConnectionStrings:redis"] = servers.RedisConnectionString;
             builder.Configuration.AddInMemoryCollection(config.Values);
-            builder.Services.AddGatewayForwarding(builder.Configuration);
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddServiceDiscovery(); // AddServiceDefaults' part the proxy needs
+            builder.Services.AddSingleton<IAccessDirectory, GatewayUsers>();
+            builder.AddRedis();
+            builder.AddAccess();
+            builder.AddGatewayProxy();
             configure?.Invoke(builder);
         });
 
-    public HttpClient Client() => new(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null })
+    /// <summary>A client of this app; with a token, every request carries it as <c>Authorization: Bearer</c>.</summary>
+    public HttpClient Client(string? token = null)
     {
-        BaseAddress = Address,
-        Timeout = TimeSpan.FromSeconds(60),
-    };
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null })
+        {
+            BaseAddress = Address,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -72,21 +90,16 @@ internal sealed class LoopbackApp : IAsyncDisposable
     }
 }
 
-/// <summary>Gateway configuration in its real keys: <c>Gateway:Routes:{i}:Prefix/Service</c>, <c>services:{name}:http:{i}</c>.</summary>
+/// <summary>The gateway's configuration besides its appsettings.json, in its real keys.</summary>
 internal sealed class GatewayConfig
 {
-    private int _routes;
-
-    public Dictionary<string, string?> Values { get; } = [];
-
-    public GatewayConfig Route(string prefix, string service)
+    public Dictionary<string, string?> Values { get; } = new()
     {
-        Values[$"{RouteTable.RoutesSection}:{_routes}:Prefix"] = prefix;
-        Values[$"{RouteTable.RoutesSection}:{_routes}:Service"] = service;
-        _routes++;
-        return this;
-    }
+        ["Auth:JwtKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        ["Internal:Token"] = "gateway-test-internal",
+    };
 
+    /// <summary>Replicas of a service, as Aspire passes them: <c>services:{name}:http:0..N-1</c>.</summary>
     public GatewayConfig Service(string name, params LoopbackApp[] replicas) =>
         Service(name, replicas.Select(r => r.Address.ToString()).ToArray());
 
@@ -95,4 +108,27 @@ internal sealed class GatewayConfig
         for (var i = 0; i < addresses.Length; i++) Values[$"services:{name}:http:{i}"] = addresses[i];
         return this;
     }
+
+    public GatewayConfig AiDisabled()
+    {
+        Values["AI_ENABLED"] = "false";
+        return this;
+    }
+
+    public static string AppSettingsPath([CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "../../../Gateway/appsettings.json"));
+}
+
+/// <summary>The users the gateway's access gate knows in these tests, by static token.</summary>
+internal sealed class GatewayUsers : IAccessDirectory
+{
+    public const string AppUserToken = "gateway-test-app-user";
+    public const string SuspendedUserToken = "gateway-test-suspended-user";
+
+    public Task<UserAccess?> FindUserAsync(string userId, CancellationToken ct) => Task.FromResult<UserAccess?>(null);
+
+    public Task<UserAccess?> FindByStaticTokenAsync(string tokenSha256, CancellationToken ct) => Task.FromResult(
+        tokenSha256 == CallerResolver.Sha256Hex(AppUserToken) ? new UserAccess("gateway-app-user", null, Admin: false, App: true, UserAccess.Active)
+        : tokenSha256 == CallerResolver.Sha256Hex(SuspendedUserToken) ? new UserAccess("gateway-suspended-user", null, Admin: false, App: true, "suspended")
+        : null);
 }

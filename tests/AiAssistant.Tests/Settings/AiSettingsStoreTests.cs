@@ -3,13 +3,14 @@ using System.Text;
 using System.Text.Json.Nodes;
 using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.ServiceDefaults.Outbox;
-using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Settings.Models;
 using AiAssistant.Services.Settings.Secrets;
 using AiAssistant.Services.Settings.Settings;
 using AiAssistant.Tests.Infrastructure;
+using AiAssistant.Tests.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using StackExchange.Redis;
 using Xunit;
 
 namespace AiAssistant.Tests.Settings;
@@ -21,7 +22,7 @@ public sealed class AiSettingsStoreTests(ServersFixture servers) : IAsyncLifetim
     private readonly string _database = "settings_" + Guid.NewGuid().ToString("N")[..8];
     private readonly byte[] _key1 = RandomNumberGenerator.GetBytes(32);
     private NpgsqlDataSource _data = null!;
-    private RedisClient _redis = null!;
+    private ConnectionMultiplexer _redis = null!;
     private AiSettingsStore _store = null!;
     private static readonly ModelCatalog Catalog = ModelCatalog.LoadDefault();
 
@@ -34,7 +35,7 @@ public sealed class AiSettingsStoreTests(ServersFixture servers) : IAsyncLifetim
             await using var cmd = _data.CreateCommand(sql);
             await cmd.ExecuteNonQueryAsync();
         }
-        _redis = new RedisClient(servers.RedisConnectionString);
+        _redis = await TestRedis.ConnectAsync(servers.RedisConnectionString);
         _store = Store(new ProviderKeyCipher("k1", _key1));
     }
 
@@ -172,7 +173,7 @@ public sealed class AiSettingsStoreTests(ServersFixture servers) : IAsyncLifetim
         foreach (var table in new[] { "ai_settings", "ai_secrets", "ai_settings_activity", "outbox_messages" })
             Assert.DoesNotContain("sk-google-secret", await Scalar<string>($"select coalesce(string_agg(t::text, ' '), '') from {table} t"));
         // Redis holds the newest version any test wrote (they share it): at least this one.
-        Assert.True(long.Parse((await _redis.GetAsync(AiAssistant.Contracts.ResourceNames.SettingsVersionKey))!) >= version);
+        Assert.True((long)await _redis.GetDatabase().StringGetAsync(AiAssistant.Contracts.ResourceNames.SettingsVersionKey) >= version);
     }
 
     [Fact]
