@@ -13,7 +13,8 @@ using AiAssistant.Services.Chat.ToolLoop;
 using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
-var replicaId = builder.Configuration["Chat:ReplicaId"] ?? Environment.MachineName;
+// Replicas of one Aspire project share their environment: without a configured id, each start names itself.
+var replicaId = builder.Configuration["Chat:ReplicaId"] ?? $"chat-{MessagingExtensions.InstanceId}";
 
 builder.AddServiceDefaults();
 builder.AddPostgres(ResourceNames.ChatDatabase);
@@ -21,7 +22,7 @@ builder.AddRedis();
 // Each replica has its own queue (per replica and per start, expiring once unread), so every replica hears every settings change.
 builder.AddMessaging(
     x => x.AddConsumer<AiSettingsChangedConsumer>(),
-    (context, cfg) => cfg.ReplicaReceiveEndpoint($"chat-settings-{replicaId}", e =>
+    (context, cfg) => cfg.ReplicaReceiveEndpoint("chat-settings", e =>
     {
         e.ConfigureConsumeTopology = true;
         e.ConfigureConsumer<AiSettingsChangedConsumer>(context);

@@ -34,7 +34,7 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
     [MemberData(nameof(BadBodies))]
     public async Task Bad_input_is_a_400_naming_the_field_and_nothing_is_stored(string path, string body, string field)
     {
-        using var admin = e2e.Client(e2e.Stack.GatewayUrl);
+        using var admin = e2e.Client(e2e.GatewayUrl);
         var before = await CountsAsync(admin);
         using var response = await admin.PostAsync(path, new StringContent(body.Replace("{0}", AccessTestUsers.Unique("")), Encoding.UTF8, "application/json"));
         var text = await response.Content.ReadAsStringAsync();
@@ -48,7 +48,7 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
     [Fact]
     public async Task A_duplicate_email_in_another_case_is_a_400_naming_email()
     {
-        using var admin = e2e.Client(e2e.Stack.GatewayUrl);
+        using var admin = e2e.Client(e2e.GatewayUrl);
         var user = await AccessTestUsers.UserAsync(admin, app: false);
         using var response = await admin.PostAsJsonAsync("/users", new { email = user.Email.ToUpperInvariant(), password = "pw-abcdef" });
         Assert.Equal(400, (int)response.StatusCode);
@@ -58,7 +58,7 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
     [Fact]
     public async Task A_valid_permission_with_dynamic_variables_is_stored_and_served_to_its_holder()
     {
-        using var admin = e2e.Client(e2e.Stack.GatewayUrl);
+        using var admin = e2e.Client(e2e.GatewayUrl);
         var collection = AccessTestUsers.Unique("articles_");
         var policy = await AccessTestUsers.DataAsync(await admin.PostAsJsonAsync("/policies", new
         {
@@ -78,7 +78,7 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
         var listed = await AccessTestUsers.DataAsync(await admin.GetAsync($"/permissions?filter[collection][_eq]={collection}&sort=action"));
         Assert.Equal(["read", "update"], listed.AsArray().Select(p => p!["action"]!.GetValue<string>()));
 
-        using var writer = AccessTestUsers.Client(e2e.Stack.GatewayUrl, token);
+        using var writer = AccessTestUsers.Client(e2e.GatewayUrl, token);
         var mine = await AccessTestUsers.DataAsync(await writer.GetAsync("/permissions/me"));
         Assert.Equal("full", mine[collection]!["read"]!["access"]!.GetValue<string>());
         Assert.Equal("partial", mine[collection]!["update"]!["access"]!.GetValue<string>());
@@ -89,15 +89,15 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
     [Fact]
     public async Task No_password_hash_or_token_appears_in_logs_events_or_answers()
     {
-        using var admin = e2e.Client(e2e.Stack.GatewayUrl);
+        using var admin = e2e.Client(e2e.GatewayUrl);
         var user = await AccessTestUsers.UserAsync(admin, app: true);
-        using var anonymous = AccessTestUsers.Client(e2e.Stack.GatewayUrl, null);
+        using var anonymous = AccessTestUsers.Client(e2e.GatewayUrl, null);
         var (access, refresh) = await AccessTestUsers.LoginAsync(anonymous, user.Email, user.Password);
         var rotated = await AccessTestUsers.DataAsync(await anonymous.PostAsJsonAsync("/auth/refresh", new { refresh_token = refresh }));
         await anonymous.PostAsJsonAsync("/auth/login", new { email = user.Email, password = user.Password + "-typo" });
         await anonymous.PostAsJsonAsync("/auth/refresh", new { refresh_token = refresh }); // reuse
         var listed = await admin.GetStringAsync("/users");
-        using var ownerView = AccessTestUsers.Client(e2e.Stack.GatewayUrl, user.StaticToken);
+        using var ownerView = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
         var me = await ownerView.GetStringAsync("/users/me");
 
         var secrets = new[]
@@ -107,13 +107,13 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
         };
         foreach (var secret in secrets)
         {
-            Assert.Empty(e2e.Stack.Logs.Find(secret));
+            Assert.Empty(e2e.App.Find(secret));
             Assert.DoesNotContain(secret, listed);
             Assert.DoesNotContain(secret, me);
         }
         // The events: AccessChanged rows in Settings' outbox name the user and carry no secret.
         var events = new List<string>();
-        await using (var db = new Npgsql.NpgsqlConnection(e2e.Stack.Settings.Environment["ConnectionStrings__settings"]))
+        await using (var db = new Npgsql.NpgsqlConnection(e2e.Postgres.ConnectionStringFor("settings")))
         {
             await db.OpenAsync();
             await using var cmd = new Npgsql.NpgsqlCommand("select event_type, payload::text from outbox_messages", db);
@@ -124,7 +124,7 @@ public sealed class AccessBadInputTests(EndToEndFixture e2e)
         foreach (var secret in secrets) Assert.DoesNotContain(events, e => e.Contains(secret));
         Assert.DoesNotContain("AQAAAA", listed); // the PasswordHasher v3 format's prefix
         Assert.DoesNotContain("password_hash", listed);
-        Assert.Empty(e2e.Stack.Logs.Find("AQAAAA"));
+        Assert.Empty(e2e.App.Find("AQAAAA"));
     }
 
     /// <summary>How many users, roles, policies and permissions exist.</summary>

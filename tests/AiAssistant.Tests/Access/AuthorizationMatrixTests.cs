@@ -55,13 +55,13 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
     [Fact]
     public async Task Every_cell_of_the_matrix_answers_its_status()
     {
-        using var admin = e2e.Client(e2e.Stack.GatewayUrl);
+        using var admin = e2e.Client(e2e.GatewayUrl);
         var apiOnly = await AccessTestUsers.UserAsync(admin, app: false);
         var appUser = await AccessTestUsers.UserAsync(admin, app: true);
-        using var anonymous = AccessTestUsers.Client(e2e.Stack.GatewayUrl, null);
+        using var anonymous = AccessTestUsers.Client(e2e.GatewayUrl, null);
         // The API-only user signs in with a JWT, the app user with a static token: both kinds are in the matrix.
-        using var apiClient = AccessTestUsers.Client(e2e.Stack.GatewayUrl, (await AccessTestUsers.LoginAsync(anonymous, apiOnly.Email, apiOnly.Password)).Access);
-        using var appClient = AccessTestUsers.Client(e2e.Stack.GatewayUrl, appUser.StaticToken);
+        using var apiClient = AccessTestUsers.Client(e2e.GatewayUrl, (await AccessTestUsers.LoginAsync(anonymous, apiOnly.Email, apiOnly.Password)).Access);
+        using var appClient = AccessTestUsers.Client(e2e.GatewayUrl, appUser.StaticToken);
 
         var failures = new List<string>();
         foreach (var row in Matrix)
@@ -85,9 +85,9 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
     [Fact]
     public async Task The_api_only_users_403_on_chat_is_the_references_body()
     {
-        using var admin = e2e.Client(e2e.Stack.GatewayUrl);
+        using var admin = e2e.Client(e2e.GatewayUrl);
         var apiOnly = await AccessTestUsers.UserAsync(admin, app: false);
-        using var client = AccessTestUsers.Client(e2e.Stack.GatewayUrl, apiOnly.StaticToken);
+        using var client = AccessTestUsers.Client(e2e.GatewayUrl, apiOnly.StaticToken);
         using var response = await client.PostAsJsonAsync("/ai/chat", EndToEndFixture.ChatBody("Hello"));
         Assert.Equal(403, (int)response.StatusCode);
         Assert.Equal("""{"errors":[{"message":"You don't have permission to access this.","extensions":{"code":"FORBIDDEN"}}]}""",
@@ -107,15 +107,15 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
     [Fact]
     public async Task Each_service_refuses_a_caller_without_a_token_itself()
     {
-        using var settings = AccessTestUsers.Client(e2e.Stack.Settings.HttpUrl, null);
-        using var tools = AccessTestUsers.Client(e2e.Stack.Tools.HttpUrl, null);
-        using var chat = AccessTestUsers.Client(e2e.Stack.ChatReplicas[0].HttpUrl, null);
+        using var settings = AccessTestUsers.Client(e2e.SettingsUrl, null);
+        using var tools = AccessTestUsers.Client(e2e.ToolsUrl, null);
+        using var chat = AccessTestUsers.Client(e2e.ChatReplicas[0].HttpUrl, null);
         Assert.Equal(401, (int)(await settings.GetAsync("/settings")).StatusCode);
         Assert.Equal(401, (int)(await settings.GetAsync("/users")).StatusCode);
         Assert.Equal(401, (int)(await tools.GetAsync("/collections")).StatusCode);
         Assert.Equal(401, (int)(await chat.PostAsJsonAsync("/ai/chat", EndToEndFixture.ChatBody("Hello"))).StatusCode);
         // A forged token is refused by the service, not only by the gateway.
-        using var forged = AccessTestUsers.Client(e2e.Stack.Settings.HttpUrl,
+        using var forged = AccessTestUsers.Client(e2e.SettingsUrl,
             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpZCI6IngiLCJhZG1pbl9hY2Nlc3MiOnRydWV9.");
         Assert.Equal(401, (int)(await forged.GetAsync("/settings")).StatusCode);
     }

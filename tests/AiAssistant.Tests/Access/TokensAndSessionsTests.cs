@@ -12,8 +12,8 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
 
-    private HttpClient Admin() => e2e.Client(e2e.Stack.GatewayUrl);
-    private HttpClient Anonymous() => AccessTestUsers.Client(e2e.Stack.GatewayUrl, null);
+    private HttpClient Admin() => e2e.Client(e2e.GatewayUrl);
+    private HttpClient Anonymous() => AccessTestUsers.Client(e2e.GatewayUrl, null);
 
     [Fact]
     public async Task Login_gives_a_jwt_that_names_the_user_and_users_me_answers_with_them()
@@ -28,7 +28,7 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
         Assert.Equal(2, access.Count(c => c == '.'));
         Assert.NotEqual(access, data["refresh_token"]!.GetValue<string>());
 
-        using var me = AccessTestUsers.Client(e2e.Stack.GatewayUrl, access);
+        using var me = AccessTestUsers.Client(e2e.GatewayUrl, access);
         var self = await AccessTestUsers.DataAsync(await me.GetAsync("/users/me"));
         Assert.Equal(user.Id, self["id"]!.GetValue<string>());
         Assert.Equal(user.Email, self["email"]!.GetValue<string>());
@@ -51,13 +51,13 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
         var rotated = await AccessTestUsers.DataAsync(await anonymous.PostAsJsonAsync("/auth/refresh", new { refresh_token = first }));
         var second = rotated["refresh_token"]!.GetValue<string>();
         Assert.NotEqual(first, second);
-        using (var me = AccessTestUsers.Client(e2e.Stack.GatewayUrl, rotated["access_token"]!.GetValue<string>()))
+        using (var me = AccessTestUsers.Client(e2e.GatewayUrl, rotated["access_token"]!.GetValue<string>()))
             Assert.Equal(200, (int)(await me.GetAsync("/users/me")).StatusCode);
 
         // The first token again: refused, and the token that replaced it dies with it.
         Assert.Equal(401, (int)(await anonymous.PostAsJsonAsync("/auth/refresh", new { refresh_token = first })).StatusCode);
         Assert.Equal(401, (int)(await anonymous.PostAsJsonAsync("/auth/refresh", new { refresh_token = second })).StatusCode);
-        Assert.NotEmpty(e2e.Stack.Logs.Find("A used refresh token was presented again"));
+        Assert.NotEmpty(e2e.App.Find("A used refresh token was presented again"));
     }
 
     [Fact]
@@ -81,12 +81,12 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
         var (jwt, refresh) = await AccessTestUsers.LoginAsync(anonymous, user.Email, user.Password);
         var clients = new[]
         {
-            AccessTestUsers.Client(e2e.Stack.GatewayUrl, jwt), AccessTestUsers.Client(e2e.Stack.GatewayUrl, user.StaticToken),
-            AccessTestUsers.Client(e2e.Stack.Settings.HttpUrl, jwt), AccessTestUsers.Client(e2e.Stack.Settings.HttpUrl, user.StaticToken),
+            AccessTestUsers.Client(e2e.GatewayUrl, jwt), AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken),
+            AccessTestUsers.Client(e2e.SettingsUrl, jwt), AccessTestUsers.Client(e2e.SettingsUrl, user.StaticToken),
         };
         // Warm every cache first.
         foreach (var c in clients) Assert.Equal(200, (int)(await c.GetAsync("/users/me")).StatusCode);
-        using (var chat = AccessTestUsers.Client(e2e.Stack.ChatReplicas[0].HttpUrl, jwt))
+        using (var chat = AccessTestUsers.Client(e2e.ChatReplicas[0].HttpUrl, jwt))
             Assert.Equal(400, (int)(await chat.PostAsync("/ai/chat", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
 
         await AccessTestUsers.DataAsync(await admin.PatchAsJsonAsync($"/users/{user.Id}", new { status = "suspended" }));
@@ -94,7 +94,7 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
         foreach (var c in clients)
             using (c)
                 Assert.True(await AccessTestUsers.BecomesAsync(c, "/users/me", 401, Within), $"{c.BaseAddress} still lets the suspended user in");
-        using (var chat = AccessTestUsers.Client(e2e.Stack.ChatReplicas[0].HttpUrl, jwt))
+        using (var chat = AccessTestUsers.Client(e2e.ChatReplicas[0].HttpUrl, jwt))
         {
             // The replica has its own cache: it too must refuse within the bound.
             var suspended = System.Diagnostics.Stopwatch.StartNew();
@@ -115,8 +115,8 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
     {
         using var admin = Admin();
         var user = await AccessTestUsers.UserAsync(admin, app: true);
-        using var viaGateway = AccessTestUsers.Client(e2e.Stack.GatewayUrl, user.StaticToken);
-        using var viaChat = AccessTestUsers.Client(e2e.Stack.ChatReplicas[^1].HttpUrl, user.StaticToken);
+        using var viaGateway = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
+        using var viaChat = AccessTestUsers.Client(e2e.ChatReplicas[^1].HttpUrl, user.StaticToken);
         Assert.Equal(200, (int)(await viaGateway.GetAsync("/users/me")).StatusCode);
         Assert.Equal(200, (int)(await viaGateway.GetAsync("/ai/models")).StatusCode);
         Assert.Equal(200, (int)(await viaChat.GetAsync("/ai/models")).StatusCode);
@@ -126,7 +126,7 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
 
         Assert.True(await AccessTestUsers.BecomesAsync(viaGateway, "/users/me", 401, Within), "the gateway still takes the old token");
         Assert.True(await AccessTestUsers.BecomesAsync(viaChat, "/ai/models", 401, Within), "a chat replica still takes the old token");
-        using var renewed = AccessTestUsers.Client(e2e.Stack.GatewayUrl, replacement);
+        using var renewed = AccessTestUsers.Client(e2e.GatewayUrl, replacement);
         Assert.Equal(200, (int)(await renewed.GetAsync("/users/me")).StatusCode);
     }
 
@@ -139,12 +139,12 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
         var email = AccessTestUsers.Unique("flip-") + "@example.com";
         var token = AccessTestUsers.Unique("static-token-");
         await AccessTestUsers.DataAsync(await admin.PostAsJsonAsync("/users", new { email, password = "secret-pw-1", role, token }));
-        using var client = AccessTestUsers.Client(e2e.Stack.GatewayUrl, token);
+        using var client = AccessTestUsers.Client(e2e.GatewayUrl, token);
         Assert.Equal(200, (int)(await client.GetAsync("/ai/models")).StatusCode);
 
         await AccessTestUsers.DataAsync(await admin.PatchAsJsonAsync($"/policies/{policy}", new { app_access = false }));
         Assert.True(await AccessTestUsers.BecomesAsync(client, "/ai/models", 403, Within));
-        Assert.NotEmpty(e2e.Stack.Logs.Find("Access changed (policies)"));
+        Assert.NotEmpty(e2e.App.Find("Access changed (policies)"));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
         await e2e.UseNewKeyAsync();
         using var admin = Admin();
         var user = await AccessTestUsers.UserAsync(admin, app: true);
-        using var client = AccessTestUsers.Client(e2e.Stack.GatewayUrl, user.StaticToken);
+        using var client = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
         e2e.Simulator.Enqueue(AiAssistant.ProviderSimulator.SimulatedReply.Text("Hello, user."));
         var stream = await EndToEndFixture.ChatAsync(client, EndToEndFixture.ChatBody("Hi"));
         Assert.True(stream.Done);
@@ -165,7 +165,7 @@ public sealed class TokensAndSessionsTests(EndToEndFixture e2e)
     {
         using var admin = Admin();
         var user = await AccessTestUsers.UserAsync(admin, app: false);
-        using var me = AccessTestUsers.Client(e2e.Stack.GatewayUrl, user.StaticToken);
+        using var me = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
         var named = await AccessTestUsers.DataAsync(await me.PatchAsJsonAsync("/users/me", new { first_name = "Ada" }));
         Assert.Equal("Ada", named["first_name"]!.GetValue<string>());
 

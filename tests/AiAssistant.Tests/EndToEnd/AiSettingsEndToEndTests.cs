@@ -35,7 +35,7 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
         await e2e.PatchSettingsAsync(new { ai_openai_api_key = key, ai_openai_allowed_models = new[] { "gpt-5.4-mini", "my-finetune" } });
 
         // Not in the allowed list: 403 with the reference's reason, on every replica once it has the new settings.
-        foreach (var replica in e2e.Stack.ChatReplicas)
+        foreach (var replica in e2e.ChatReplicas)
         {
             using var direct = e2e.Client(replica.HttpUrl);
             var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -72,7 +72,7 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
     public async Task A_provider_without_a_key_is_503_and_an_empty_allowed_list_allows_nothing()
     {
         await e2e.PatchSettingsAsync(new { ai_anthropic_api_key = (string?)null, ai_google_allowed_models = Array.Empty<string>() });
-        foreach (var replica in e2e.Stack.ChatReplicas)
+        foreach (var replica in e2e.ChatReplicas)
         {
             using var direct = e2e.Client(replica.HttpUrl);
             var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -121,14 +121,14 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
     [Fact]
     public async Task GetAiConfig_refuses_a_user_token_and_answers_the_service_credential()
     {
-        using var channel = GrpcChannel.ForAddress(e2e.Stack.Settings.GrpcUrl!);
+        using var channel = GrpcChannel.ForAddress(e2e.SettingsGrpcUrl);
         var grpc = new AiSettings.AiSettingsClient(channel);
         var asUser = new Metadata { { "authorization", $"Bearer {e2e.AdminToken}" } };
         var refused = await Assert.ThrowsAsync<RpcException>(() =>
             grpc.GetAiConfigAsync(new GetAiConfigRequest(), asUser, DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
 
-        var asService = new Metadata { { "authorization", $"Bearer {e2e.Stack.Secrets.InternalToken}" } };
+        var asService = new Metadata { { "authorization", $"Bearer {e2e.InternalToken}" } };
         var config = await grpc.GetAiConfigAsync(new GetAiConfigRequest(), asService, DateTime.UtcNow.AddSeconds(30));
         Assert.True(config.Version > 0);
         Assert.Contains(config.Providers, p => p.Id == "openai");

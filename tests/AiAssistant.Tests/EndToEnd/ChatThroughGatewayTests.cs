@@ -94,7 +94,7 @@ public sealed class ChatThroughGatewayTests(EndToEndFixture e2e)
     [InlineData("Bearer wrong-token")]
     public async Task Without_the_right_token_every_route_is_a_401(string? authorization)
     {
-        using var client = new HttpClient { BaseAddress = new Uri(e2e.Stack.GatewayUrl) };
+        using var client = new HttpClient { BaseAddress = new Uri(e2e.GatewayUrl) };
         if (authorization is not null) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
         foreach (var (method, path) in new[] { ("GET", "/settings"), ("PATCH", "/settings"), ("POST", "/ai/chat"), ("GET", "/collections") })
         {
@@ -116,7 +116,7 @@ public sealed class ChatThroughGatewayTests(EndToEndFixture e2e)
         Assert.Equal("**********", saved["ai_openai_compatible_api_key"]!.GetValue<string>());
         // Had the mask replaced the key, every replica would have picked it up within a second.
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        foreach (var replica in e2e.Stack.ChatReplicas)
+        foreach (var replica in e2e.ChatReplicas)
             Assert.Equal($"Bearer {key}", await e2e.KeySeenFromAsync(replica.HttpUrl));
     }
 }

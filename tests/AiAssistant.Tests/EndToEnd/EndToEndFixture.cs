@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AiAssistant.AppHost.Orchestration;
+using AiAssistant.Contracts;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using AiAssistant.ProviderSimulator;
 using AiAssistant.Tests.Infrastructure;
 using Xunit;
@@ -17,16 +19,26 @@ public sealed class EndToEndCollection : ICollectionFixture<EndToEndFixture>
 }
 
 /// <summary>
-/// The whole system as separate processes (its own PostgreSQL, Redis and RabbitMQ; Settings, Tools, two Chat
-/// replicas and the Gateway, started by the launcher's <see cref="Stack"/>) and the provider simulator.
+/// The whole system started by the real AppHost through Aspire.Hosting.Testing: its own PostgreSQL, Redis and RabbitMQ,
+/// Settings, Tools, two Chat replicas and the Gateway, each its own process, and the provider simulator.
 /// </summary>
 public sealed class EndToEndFixture : IAsyncLifetime
 {
     public string Folder { get; } = TestFolders.Create("e2e");
     public string AdminToken { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-    public Stack Stack { get; private set; } = null!;
+    public RunningApp App { get; private set; } = null!;
     public SimulatorServer Simulator { get; private set; } = null!;
     public HttpClient Gateway { get; private set; } = null!;
+    public string GatewayUrl { get; private set; } = null!;
+    public string SettingsUrl { get; private set; } = null!;
+    public string SettingsGrpcUrl { get; private set; } = null!;
+    public string ToolsUrl { get; private set; } = null!;
+    /// <summary>Each Chat replica by its own address, and the name it answers with in X-Served-By.</summary>
+    public IReadOnlyList<ChatReplica> ChatReplicas { get; private set; } = null!;
+    public PostgresHandle Postgres { get; private set; } = null!;
+    public ServerHandle RabbitMq { get; private set; } = null!;
+    /// <summary>The service credential the AppHost generated into the data folder.</summary>
+    public string InternalToken => App.Secret("internal.token");
 
     /// <summary>Every provider key a test stored: none may appear in data files, logs or messages.</summary>
     public List<string> KeysUsed { get; } = [];
@@ -34,17 +46,20 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Simulator = await SimulatorServer.StartAsync();
-        Stack = await AppHost.Orchestration.Stack.StartAsync(new StackOptions
-        {
-            DataFolder = Folder,
-            ChatReplicas = 2,
-            GatewayPort = 0,
-            // As if the launcher were started with ADMIN_TOKEN set: the first admin's static token.
-            HostEnvironment = new Dictionary<string, string> { ["ADMIN_TOKEN"] = AdminToken },
+        // As if the AppHost were started with ADMIN_TOKEN set: the first admin's static token.
+        App = await RunningApp.StartAsync(Folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", AdminToken],
+            [ResourceNames.Gateway],
             // The built-in OpenAI provider talks to the simulator instead of api.openai.com.
-            ExtraEnvironment = new Dictionary<string, string?> { ["Providers__openai__BaseUrl"] = Simulator.BaseUrl },
-        });
-        Gateway = Client(Stack.GatewayUrl);
+            builder => builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Chat)
+                .WithEnvironment("Providers__openai__BaseUrl", Simulator.BaseUrl));
+        GatewayUrl = App.Url(ResourceNames.Gateway);
+        SettingsUrl = App.Url(ResourceNames.Settings);
+        SettingsGrpcUrl = App.Url(ResourceNames.Settings, "grpc");
+        ToolsUrl = App.Url(ResourceNames.Tools);
+        ChatReplicas = await ChatReplica.FindAsync(App);
+        Postgres = await PostgresHandle.StartedAsync(App, ResourceNames.Postgres);
+        RabbitMq = await ServerHandle.RabbitMqAsync(App, ResourceNames.RabbitMq);
+        Gateway = Client(GatewayUrl);
     }
 
     public HttpClient Client(string baseUrl)
@@ -91,7 +106,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public async Task<IReadOnlyCollection<string>> ReplicasNotUsingAsync(string key, TimeSpan within)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var pending = Stack.ChatReplicas.Select(r => r.HttpUrl).ToHashSet();
+        var pending = ChatReplicas.Select(r => r.HttpUrl).ToHashSet();
         do
         {
             // Probe the replicas side by side, so one slow answer does not eat another replica's time.
@@ -140,7 +155,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Gateway?.Dispose();
-        if (Stack is not null) await Stack.DisposeAsync();
+        if (App is not null) await App.DisposeAsync();
         if (Simulator is not null) await Simulator.DisposeAsync();
         TestFolders.Delete(Folder);
     }
@@ -169,4 +184,21 @@ public sealed record ChatStream(IReadOnlyList<JsonObject> Chunks, bool Done, str
     public string Text => string.Concat(Chunks.Where(c => c["type"]!.GetValue<string>() == "text-delta").Select(c => c["delta"]!.GetValue<string>()));
 
     public JsonObject Single(string type) => Assert.Single(Chunks, c => c["type"]!.GetValue<string>() == type);
+}
+
+/// <summary>A Chat replica reached directly, and its name (what it answers in X-Served-By).</summary>
+public sealed record ChatReplica(string Name, string HttpUrl)
+{
+    public static async Task<IReadOnlyList<ChatReplica>> FindAsync(RunningApp app)
+    {
+        using var http = new HttpClient();
+        var replicas = new List<ChatReplica>();
+        foreach (var url in app.ReplicaUrls(ResourceNames.Chat))
+        {
+            using var health = await http.GetAsync($"{url}/health");
+            replicas.Add(new ChatReplica(health.Headers.GetValues("X-Served-By").Single(), url));
+        }
+        Assert.True(replicas.Count == 2, $"expected 2 chat replicas, found {replicas.Count}: {string.Join(", ", replicas)}");
+        return replicas;
+    }
 }

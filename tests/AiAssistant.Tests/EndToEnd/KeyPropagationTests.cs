@@ -16,7 +16,7 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
     public async Task A_saved_key_is_used_by_every_replica()
     {
         var k1 = await e2e.UseNewKeyAsync();
-        foreach (var replica in e2e.Stack.ChatReplicas)
+        foreach (var replica in e2e.ChatReplicas)
             Assert.Equal($"Bearer {k1}", await e2e.KeySeenFromAsync(replica.HttpUrl));
 
         // Through the gateway, consecutive turns are served by both replicas.
@@ -27,7 +27,7 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
             Assert.Equal(SimulatorServer.FixedReplyText, stream.Text);
             servedBy.Add(stream.ServedBy!);
         }
-        Assert.Equal(e2e.Stack.ChatReplicas.Select(r => r.Name).ToHashSet(), servedBy);
+        Assert.Equal(e2e.ChatReplicas.Select(r => r.Name).ToHashSet(), servedBy);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
     {
         await e2e.UseNewKeyAsync();
         var k3 = e2e.NewKey();
-        await e2e.Stack.RabbitMq.StopAsync();
+        await e2e.RabbitMq.StopAsync();
         try
         {
             await e2e.PatchSettingsAsync(new { ai_openai_compatible_api_key = k3 });
@@ -54,7 +54,7 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
         }
         finally
         {
-            await e2e.Stack.RabbitMq.StartAsync();
+            await e2e.RabbitMq.StartAsync();
         }
 
         Assert.Empty(await e2e.ReplicasNotUsingAsync(k3, TimeSpan.FromSeconds(30)));
@@ -67,7 +67,7 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
     public async Task No_key_in_database_files_logs_or_rabbitmq_messages()
     {
         // Listen to the settings events the way a replica does, to read the raw message bodies.
-        var factory = new ConnectionFactory { Uri = new Uri(e2e.Stack.RabbitMq.ConnectionString) };
+        var factory = new ConnectionFactory { Uri = new Uri(e2e.RabbitMq.ConnectionString) };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
@@ -88,15 +88,15 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
         Assert.Contains(bodies, b => b.Contains(AiSettingsFieldName));
 
         // The logs are really captured: the replicas said they rebuilt their clients.
-        Assert.NotEmpty(e2e.Stack.Logs.Find("Provider clients rebuilt"));
+        Assert.NotEmpty(e2e.App.Find("Provider clients rebuilt"));
         string[] keys;
         lock (e2e.KeysUsed) keys = [.. e2e.KeysUsed];
         foreach (var k in keys)
         {
             Assert.DoesNotContain(bodies, b => b.Contains(k));
-            Assert.Empty(e2e.Stack.Logs.Find(k));
-            Assert.Null(FileContaining(e2e.Stack.Postgres.DataDirectory, k));
-            Assert.Null(FileContaining(e2e.Stack.RabbitMq.Folder, k));
+            Assert.Empty(e2e.App.Find(k));
+            Assert.Null(FileContaining(e2e.Postgres.DataDirectory, k));
+            Assert.Null(FileContaining(e2e.RabbitMq.Folder, k));
         }
     }
 
@@ -104,7 +104,7 @@ public sealed class KeyPropagationTests(EndToEndFixture e2e)
 
     private async Task<long> UnsentOutboxAsync()
     {
-        await using var connection = new NpgsqlConnection(e2e.Stack.Postgres.ConnectionStringFor(ResourceNames.SettingsDatabase));
+        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("settings"));
         await connection.OpenAsync();
         await using var cmd = new NpgsqlCommand("select count(*) from outbox_messages where sent_at is null", connection);
         return (long)(await cmd.ExecuteScalarAsync())!;

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using AiAssistant.AppHost.Hosting;
-using AiAssistant.AppHost.Resources;
 using AiAssistant.Tests.Infrastructure;
 using Xunit;
 
@@ -16,10 +14,9 @@ public sealed class AiDisabledTests(ServersFixture servers)
     [Fact]
     public async Task Ai_routes_are_404_and_everything_else_is_still_served()
     {
-        var layout = BuildLayout.Detect();
-        var port = FreePorts.Take();
-        var unreachable = $"http://127.0.0.1:{FreePorts.Take()}";
-        var start = new ProcessStartInfo("dotnet", layout.AssemblyOf("Gateway", "Gateway")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var port = FreePort();
+        var unreachable = $"http://127.0.0.1:{FreePort()}";
+        var start = new ProcessStartInfo("dotnet", BuiltGateway()) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["AI_ENABLED"] = "false";
         start.Environment["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{port}";
         start.Environment["ConnectionStrings__redis"] = servers.RedisConnectionString;
@@ -58,5 +55,21 @@ public sealed class AiDisabledTests(ServersFixture servers)
             gateway.Kill(entireProcessTree: true);
             await gateway.WaitForExitAsync();
         }
+    }
+
+    /// <summary>The gateway as the AppHost runs it: the build output next to this test build's (artifacts/bin/Gateway/{config}).</summary>
+    private static string BuiltGateway()
+    {
+        var testBuild = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var path = Path.Combine(testBuild.Parent!.Parent!.FullName, "Gateway", testBuild.Name, "Gateway.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,4 @@
-using AiAssistant.AppHost.Orchestration;
-using AiAssistant.AppHost.Resources;
+using AiAssistant.Contracts;
 using Xunit;
 
 namespace AiAssistant.Tests.Infrastructure;
@@ -12,22 +11,17 @@ public sealed class ServersCollection : ICollectionFixture<ServersFixture>
 }
 
 /// <summary>
-/// PostgreSQL (databases settings, chat, content), Redis and RabbitMQ on free 127.0.0.1 ports with data in a temporary
-/// folder, deleted afterwards. A missing server binary fails every test of the collection with the apt-get line.
+/// PostgreSQL (databases settings, chat, content), Redis and RabbitMQ from the real AppHost (<c>--servers-only</c>), on
+/// ports Aspire chooses and with data in a temporary folder, deleted afterwards. A missing server binary fails every
+/// test of the collection, with the resource's own error in the message.
 /// </summary>
 public sealed class ServersFixture : IAsyncLifetime
 {
     public string Folder { get; } = TestFolders.Create("servers");
-
-    /// <summary>Every line the three servers logged during the run (tests look for leaked secrets here too).</summary>
-    public LogStore Logs { get; } = new();
-
-    /// <summary>Pass as <see cref="StackOptions.UseServers"/> to run services against these servers.</summary>
-    public ServerSet Servers { get; private set; } = null!;
-
-    public PostgresServer Postgres => Servers.Postgres;
-    public RedisServer Redis => Servers.Redis;
-    public RabbitMqServer RabbitMq => Servers.RabbitMq;
+    public RunningApp App { get; private set; } = null!;
+    public PostgresHandle Postgres { get; private set; } = null!;
+    public ServerHandle Redis { get; private set; } = null!;
+    public ServerHandle RabbitMq { get; private set; } = null!;
 
     /// <summary>Npgsql connection string to <paramref name="database"/> (settings, chat, content, or one made with EnsureDatabasesAsync).</summary>
     public string ConnectionString(string database) => Postgres.ConnectionStringFor(database);
@@ -37,10 +31,14 @@ public sealed class ServersFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Servers = new ServerSet(Folder, new ServerOptions { Durable = false, LogSink = Logs.Append });
         try
         {
-            await Servers.StartAsync();
+            App = await RunningApp.StartAsync(Folder, ["--servers-only", "true"],
+                [ResourceNames.Postgres, ResourceNames.Redis, ResourceNames.RabbitMq,
+                 ResourceNames.SettingsDatabase, ResourceNames.ChatDatabase, ResourceNames.ContentDatabase]);
+            Postgres = await PostgresHandle.StartedAsync(App, ResourceNames.Postgres);
+            Redis = await ServerHandle.RedisAsync(App, ResourceNames.Redis);
+            RabbitMq = await ServerHandle.RabbitMqAsync(App, ResourceNames.RabbitMq);
         }
         catch
         {
@@ -51,7 +49,7 @@ public sealed class ServersFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Servers.StopAsync();
+        if (App is not null) await App.DisposeAsync();
         TestFolders.Delete(Folder);
     }
 }

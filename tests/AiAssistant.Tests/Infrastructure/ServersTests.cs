@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using AiAssistant.AppHost.Processes;
 using AiAssistant.Contracts;
 using Npgsql;
 using Xunit;
@@ -11,12 +10,12 @@ namespace AiAssistant.Tests.Infrastructure;
 public sealed class ServersTests(ServersFixture servers)
 {
     [Theory]
-    [InlineData(ResourceNames.SettingsDatabase)]
-    [InlineData(ResourceNames.ChatDatabase)]
-    [InlineData(ResourceNames.ContentDatabase)]
-    public async Task Postgres_answers_a_query_in_each_service_database(string database)
+    [InlineData(ResourceNames.SettingsDatabase, "settings")]
+    [InlineData(ResourceNames.ChatDatabase, "chat")]
+    [InlineData(ResourceNames.ContentDatabase, "content")]
+    public async Task Each_database_resource_is_a_database_that_answers_a_query(string resource, string database)
     {
-        await using var connection = new NpgsqlConnection(servers.ConnectionString(database));
+        await using var connection = new NpgsqlConnection(await servers.App.ConnectionStringAsync(resource));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("select 1", connection);
 
@@ -53,7 +52,9 @@ public sealed class ServersTests(ServersFixture servers)
 
         await rabbit.StopAsync();
         Assert.False(await AmqpHandshakeAsync(port));
-        Assert.Empty(ProcFs.OwnedBy(mark => mark.StartsWith(rabbit.Folder, StringComparison.Ordinal))); // epmd, beam.smp, erl_child_setup…
+        // beam.smp, erl_child_setup… (epmd is a resource of its own: it keeps running)
+        var left = ProcessScan.Using(rabbit.Folder).Where(p => !p.Contains("epmd", StringComparison.Ordinal)).ToList();
+        Assert.True(left.Count == 0, "left running: " + string.Join("; ", left));
 
         await rabbit.StartAsync();
         Assert.Equal(port, rabbit.Port);
