@@ -1,6 +1,8 @@
 using AiAssistant.AppHost.Hosting;
 using AiAssistant.AppHost.Servers;
 using AiAssistant.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 // The whole system as one graph: servers, then each service with what it references and waits for.
 var (arguments, dashboardUrl) = LocalDashboard.Arguments(args);
@@ -8,6 +10,8 @@ var builder = DistributedApplication.CreateBuilder(arguments);
 var options = AppHostOptions.From(builder.Configuration, builder.AppHostDirectory);
 var secrets = new DataFolderSecrets(options.DataFolder);
 ResourceStatusLog.AddTo(builder);
+// a server or service is Unhealthy until it is up: the status lines say so, the health check service need not
+builder.Services.AddLogging(logging => logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
 // PostgreSQL, Redis and RabbitMQ from Debian's packages, as executable resources (no container runtime here).
 var postgresPassword = secrets.Parameter(builder, "postgres-password", "postgres.password", SecretFormat.Token256Hex);
@@ -54,9 +58,10 @@ if (!options.ServersOnly)
             .WithEnvironment("Auth__JwtKey", jwtKey);
 
     // The gateway waits for everything: once it is healthy, the whole system is.
-    builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, (_, _) =>
+    builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, (e, _) =>
     {
-        Console.WriteLine($"Dashboard: {dashboardUrl}");
+        if (e.Services.GetRequiredService<DistributedApplicationModel>().Resources.Any(r => r.Name == "aspire-dashboard"))
+            Console.WriteLine($"Dashboard: {dashboardUrl}");
         Console.WriteLine($"Gateway: {gateway.GetEndpoint("http").Url.Replace("localhost", "127.0.0.1", StringComparison.Ordinal)}");
         if (admin.Generated) Console.WriteLine($"Admin token (generated, kept in {admin.Path}): {admin.Value}");
         return Task.CompletedTask;

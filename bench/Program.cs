@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
-using AiAssistant.AppHost.Orchestration;
+using AiAssistant.Contracts;
+using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
 
 // Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access] [--seconds N]
@@ -19,13 +20,10 @@ var adminToken = "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8
 await using var simulator = await SimulatorServer.StartAsync();
 simulator.RequestLimit = 0;
 Console.WriteLine("starting the stack (servers, settings, tools, 2 chat replicas, gateway)…");
-var stack = await Stack.StartAsync(new StackOptions
-{
-    DataFolder = folder,
-    ChatReplicas = 2,
-    GatewayPort = 0,
-    ExtraEnvironment = new Dictionary<string, string?> { ["ADMIN_TOKEN"] = adminToken },
-});
+var stack = await RunningApp.StartAsync(folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", adminToken], [ResourceNames.Gateway]);
+var gatewayUrl = stack.Url(ResourceNames.Gateway);
+var chatReplicas = stack.ReplicaUrls(ResourceNames.Chat);
+string[] services = [ResourceNames.Settings, ResourceNames.Tools, ResourceNames.Chat, ResourceNames.Gateway];
 try
 {
     var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1024, UseProxy = false };
@@ -45,8 +43,8 @@ try
         model = "sim-model", stream = true, stream_options = new { include_usage = true },
         messages = new[] { new { role = "user", content = "Hello" } },
     });
-    var gatewayChat = new Uri(new Uri(stack.GatewayUrl), "/ai/chat");
-    var replicaChat = new Uri(new Uri(stack.ChatReplicas[0].HttpUrl), "/ai/chat");
+    var gatewayChat = new Uri(new Uri(gatewayUrl), "/ai/chat");
+    var replicaChat = new Uri(new Uri(chatReplicas[0]), "/ai/chat");
     var directChat = new Uri(simulator.BaseUrl + "/chat/completions");
 
     async Task<double> Turn(Uri url, byte[] body)
@@ -104,7 +102,8 @@ try
         }).ToArray();
         var rss = new Dictionary<string, long>();
         await Task.Delay(TimeSpan.FromSeconds(seconds * 0.75));
-        foreach (var service in stack.Services) rss[service.Name] = ResidentKb(service.Pid);
+        foreach (var service in services)
+            foreach (var (pid, i) in stack.Pids(service).Select((p, i) => (p, i))) rss[$"{service}#{i}"] = ResidentKb(pid);
         await Task.WhenAll(workers);
         Console.WriteLine($"throughput c=64 for {seconds} s through the gateway: {turns / until.Elapsed.TotalSeconds:F0} turns/s ({failures} failed)");
         Console.WriteLine("resident memory under that load: " + string.Join(", ", rss.Select(kv => $"{kv.Key} {kv.Value / 1024.0:F0} MB")));
@@ -113,30 +112,31 @@ try
     if (what is "all" or "keychange")
     {
         var delays = new List<double>();
-        var replicas = stack.ChatReplicas.Select(r => r.Name).ToHashSet();
+        var replicas = chatReplicas.Count;
         for (var i = 0; i < 100; i++)
         {
             var seen = new Dictionary<string, long>();
             var version = await CurrentVersion() + 1;
             var gate = new object();
             var all = new TaskCompletionSource();
-            void OnLine(LogLine line)
+            void OnLine(string line)
             {
-                if (!replicas.Contains(line.Resource) || !line.Text.Contains("rebuilt for settings version")) return;
+                // "chat-xxxxxxxx: … Provider clients rebuilt for settings version N"
+                if (!line.StartsWith(ResourceNames.Chat + "-", StringComparison.Ordinal) || !line.Contains("rebuilt for settings version")) return;
                 var at = Stopwatch.GetTimestamp();
                 lock (gate)
                 {
-                    if (!line.Text.Contains($"version {version}")) return;
-                    seen.TryAdd(line.Resource, at);
-                    if (seen.Count == replicas.Count) all.TrySetResult();
+                    if (!line.Contains($"version {version}")) return;
+                    seen.TryAdd(line[..line.IndexOf(':')], at);
+                    if (seen.Count == replicas) all.TrySetResult();
                 }
             }
-            stack.Logs.LineAdded += OnLine;
+            stack.LineAdded += OnLine;
             var started = Stopwatch.GetTimestamp();
-            var response = await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-bench-{i + 2}" });
+            var response = await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-bench-{i + 2}" });
             response.EnsureSuccessStatusCode();
             await Task.WhenAny(all.Task, Task.Delay(5000));
-            stack.Logs.LineAdded -= OnLine;
+            stack.LineAdded -= OnLine;
             lock (gate) delays.AddRange(seen.Values.Select(t => Stopwatch.GetElapsedTime(started, t).TotalMilliseconds));
         }
         Console.WriteLine($"key change → every replica ({delays.Count} replica updates): p50 {P(delays, 50):F1} ms, p99 {P(delays, 99):F1} ms, max {delays.Max():F1} ms");
@@ -149,14 +149,14 @@ try
         for (var i = 0; i < 300; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            (await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-patch-{i}" })).EnsureSuccessStatusCode();
+            (await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-patch-{i}" })).EnsureSuccessStatusCode();
             patches.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         Console.WriteLine($"PATCH /settings with a key change, through the gateway (300): p50 {P(patches, 50):F2} ms, p95 {P(patches, 95):F2} ms");
 
-        using var grpcChannel = Grpc.Net.Client.GrpcChannel.ForAddress(stack.Settings.GrpcUrl!);
+        using var grpcChannel = Grpc.Net.Client.GrpcChannel.ForAddress(stack.Url(ResourceNames.Settings, "grpc"));
         var grpc = new AiAssistant.Contracts.Settings.AiSettings.AiSettingsClient(grpcChannel);
-        var asService = new Grpc.Core.Metadata { { "authorization", "Bearer " + stack.Secrets.InternalToken } };
+        var asService = new Grpc.Core.Metadata { { "authorization", "Bearer " + stack.Secret("internal.token") } };
         var calls = new List<double>();
         for (var i = 0; i < 2300; i++)
         {
@@ -170,10 +170,10 @@ try
     if (what is "all" or "access")
     {
         // What the gateway does per request to authenticate, in process, caches warm (the 1 s invalidation aside).
-        var key = Convert.FromBase64String(stack.Secrets.JwtKey);
+        var key = Convert.FromBase64String(stack.Secret("jwt.key"));
         var tokens = new AiAssistant.ServiceDefaults.Access.AccessTokens(key, TimeSpan.FromMinutes(15), TimeProvider.System);
         var user = new AiAssistant.ServiceDefaults.Access.UserAccess("u-1", "r-1", false, true, "active");
-        var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(stack.Redis.ConnectionString);
+        var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(await stack.ConnectionStringAsync(ResourceNames.Redis));
         AiAssistant.ServiceDefaults.Redis.RedisDefaults.Configure(redisOptions);
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisOptions);
         var resolver = new AiAssistant.ServiceDefaults.Access.CallerResolver(tokens, new OneUserDirectory(user), redis, TimeProvider.System,
@@ -194,10 +194,10 @@ try
         }
     }
 
-    async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(stack.GatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
+    async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
     async Task<long> CurrentVersion()
     {
-        await using var connection = new Npgsql.NpgsqlConnection(stack.Postgres.ConnectionStringFor("settings"));
+        await using var connection = new Npgsql.NpgsqlConnection(await stack.ConnectionStringAsync(ResourceNames.SettingsDatabase));
         await connection.OpenAsync();
         await using var cmd = new Npgsql.NpgsqlCommand("select version from ai_settings where id = 1", connection);
         return (long)(await cmd.ExecuteScalarAsync())!;

@@ -4,6 +4,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using AiAssistant.Contracts;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AiAssistant.Tests.Infrastructure;
 
@@ -38,6 +39,9 @@ public sealed class RunningApp : IAsyncDisposable
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--data", dataFolder, "--durable", "false", .. args], timeout.Token);
+        // what the resources log is collected below; the host's own console gets only its warnings
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         configure?.Invoke(builder);
         var app = await builder.BuildAsync(timeout.Token);
         var running = new RunningApp(app, dataFolder);
@@ -55,6 +59,17 @@ public sealed class RunningApp : IAsyncDisposable
         }
         return running;
     }
+
+    /// <summary>Raised for every line a resource logs ("resource: line"), as it arrives.</summary>
+    public event Action<string>? LineAdded;
+
+    /// <summary>The process ids of a resource's running instances (one per replica).</summary>
+    public IReadOnlyList<int> Pids(string resource) =>
+        ResourceIds(resource)
+            .Select(id => Notifications.TryGetCurrentState(id, out var e)
+                ? e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value : null)
+            .Select(v => v is null ? 0 : Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(pid => pid > 0).ToList();
 
     /// <summary>Every line any resource logged so far ("resource: line").</summary>
     public IReadOnlyList<string> Lines => [.. lines];
@@ -133,7 +148,12 @@ public sealed class RunningApp : IAsyncDisposable
         try
         {
             await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(stopping.Token).ConfigureAwait(false))
-                foreach (var line in batch) lines.Enqueue($"{resourceId}: {line.Content}");
+                foreach (var line in batch)
+                {
+                    var text = $"{resourceId}: {line.Content}";
+                    lines.Enqueue(text);
+                    LineAdded?.Invoke(text);
+                }
         }
         catch (OperationCanceledException) { }
     }
