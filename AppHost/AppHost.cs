@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 // The whole system as one graph: servers, then each service with what it references and waits for.
 var (arguments, dashboardUrl) = LocalDashboard.Arguments(args);
 var builder = DistributedApplication.CreateBuilder(arguments);
-var options = AppHostOptions.From(builder.Configuration, builder.AppHostDirectory);
+var options = AppHostOptions.From(args, builder.AppHostDirectory);
 var secrets = new DataFolderSecrets(options.DataFolder);
 ResourceStatusLog.AddTo(builder);
 // a server or service is Unhealthy until it is up: the status lines say so, the health check service need not
@@ -26,13 +26,11 @@ if (!options.ServersOnly)
 {
     var internalToken = secrets.Parameter(builder, "internal-token", "internal.token", SecretFormat.Token256Hex);
     var jwtKey = secrets.Parameter(builder, "jwt-key", "jwt.key", SecretFormat.Key256Base64);
-    var masterKey = secrets.Parameter(builder, "master-key", "master.key", SecretFormat.Key256Base64);
     var admin = AdminToken.FromEnvironmentOrDataFolder(builder, secrets);
 
     var settings = builder.AddService<Projects.Services_Settings>(ResourceNames.Settings, grpc: true)
         .WithReference(settingsDb).WaitFor(settingsDb)
-        .WithEnvironment("Secrets__MasterKey", masterKey)
-        .WithEnvironment("Secrets__MasterKeyId", "k1")
+        .WithMasterKeyRing(secrets)
         .WithEnvironment("ADMIN_TOKEN", admin.Parameter)
         .WithPassThrough("ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED");
     var tools = builder.AddService<Projects.Services_Tools>(ResourceNames.Tools, grpc: true)
@@ -53,9 +51,11 @@ if (!options.ServersOnly)
     foreach (var service in new[] { settings, tools, chat, gateway })
         service
             .WithReference(redis).WaitFor(redis)
-            .WithReference(rabbitmq).WaitFor(rabbitmq)
             .WithEnvironment("Internal__Token", internalToken)
             .WithEnvironment("Auth__JwtKey", jwtKey);
+    // events (the outbox, AiSettingsChanged): the gateway publishes and consumes none
+    foreach (var service in new[] { settings, tools, chat })
+        service.WithReference(rabbitmq).WaitFor(rabbitmq);
 
     // The gateway waits for everything: once it is healthy, the whole system is.
     builder.Eventing.Subscribe<ResourceReadyEvent>(gateway.Resource, (e, _) =>

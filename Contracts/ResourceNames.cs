@@ -1,6 +1,6 @@
 namespace AiAssistant.Contracts;
 
-/// <summary>Resource names spelled once: the launcher, the services and the tests use these.</summary>
+/// <summary>Resource names spelled once: the AppHost, the services and the tests use these.</summary>
 public static class ResourceNames
 {
     public const string Postgres = "postgres";

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
-#   scripts/setup.sh --tests  also Node.js and the npm packages the tests use
+#   scripts/setup.sh --tests  also Node.js and npm (for the web and client tests to come; no test uses them yet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,13 +4,15 @@ using Microsoft.Extensions.Configuration;
 namespace AiAssistant.AppHost.Hosting;
 
 /// <summary>
-/// The AppHost's options, from its command line or environment (<c>--port 8080 --chat-replicas 2 --data .data</c>,
+/// The AppHost's options, from its command line only, so that a stray PORT or DATA variable changes nothing
+/// (<c>--port 8080 --chat-replicas 2 --data .data</c>,
 /// and <c>--dashboard-port 18888</c> read by <see cref="LocalDashboard"/>; the tests add <c>--servers-only true</c> and <c>--durable false</c>).
 /// </summary>
 public sealed record AppHostOptions(int GatewayPort, int ChatReplicas, string DataFolder, bool ServersOnly, bool Durable)
 {
-    public static AppHostOptions From(IConfiguration configuration, string appHostDirectory)
+    public static AppHostOptions From(string[] args, string appHostDirectory)
     {
+        var configuration = new ConfigurationBuilder().AddCommandLine(args).Build();
         var data = configuration["data"] is { Length: > 0 } given ? given : Path.Combine(appHostDirectory, "..", ".data");
         var options = new AppHostOptions(
             Int(configuration, "port", 8080, 0, 65535),

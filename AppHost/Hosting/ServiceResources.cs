@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace AiAssistant.AppHost.Hosting;
 
 /// <summary>How every service is declared: its endpoints on 127.0.0.1, its health check, what it is passed through.</summary>
@@ -33,5 +35,26 @@ public static class ServiceResources
         foreach (var name in names)
             if (service.ApplicationBuilder.Configuration[name] is { Length: > 0 } value) service.WithEnvironment(name, value);
         return service;
+    }
+
+    /// <summary>
+    /// The key ring that encrypts provider keys: the data folder's <c>master.key</c> as <c>k1</c>, unless the AppHost's
+    /// environment names another current key (<c>Secrets__MasterKey</c>, <c>Secrets__MasterKeyId</c>); earlier keys
+    /// (<c>Secrets__PreviousKeys__{id}</c>) go along, so a rotation (<c>Services.Settings rotate-keys</c>) can finish.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithMasterKeyRing(this IResourceBuilder<ProjectResource> settings, DataFolderSecrets secrets)
+    {
+        var configuration = settings.ApplicationBuilder.Configuration;
+        var builder = settings.ApplicationBuilder;
+        if (configuration["Secrets:MasterKey"] is { Length: > 0 } given)
+            settings.WithEnvironment("Secrets__MasterKey", builder.AddParameter("master-key", given, secret: true))
+                .WithEnvironment("Secrets__MasterKeyId", configuration["Secrets:MasterKeyId"] is { Length: > 0 } id ? id : "k2");
+        else
+            settings.WithEnvironment("Secrets__MasterKey", secrets.Parameter(builder, "master-key", "master.key", SecretFormat.Key256Base64))
+                .WithEnvironment("Secrets__MasterKeyId", "k1");
+        foreach (var previous in configuration.GetSection("Secrets:PreviousKeys").GetChildren())
+            if (previous.Value is { Length: > 0 } value)
+                settings.WithEnvironment($"Secrets__PreviousKeys__{previous.Key}", builder.AddParameter($"master-key-{previous.Key}", value, secret: true));
+        return settings;
     }
 }

@@ -9,8 +9,9 @@ public static class ProxyExtensions
 
     /// <summary>
     /// YARP with the routes and clusters of the <c>ReverseProxy</c> section (appsettings.json). Destinations are
-    /// service names (<c>http://chat</c>) that service discovery turns into the addresses of every replica, from
-    /// Aspire's <c>services:chat:http:0..N-1</c>.
+    /// service names (<c>http://chat</c>) that service discovery turns into addresses, from Aspire's
+    /// <c>services:chat:http:0..N-1</c>. Under the AppHost that is one address, DCP's proxy in front of the Chat
+    /// replicas, which balances connections (as a Kubernetes Service does); given several, YARP takes turns.
     /// </summary>
     public static WebApplicationBuilder AddGatewayProxy(this WebApplicationBuilder builder)
     {

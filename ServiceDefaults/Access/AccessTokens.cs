@@ -46,8 +46,8 @@ public sealed class AccessTokens
     }
 
     /// <summary>
-    /// <c>Auth:JwtKey</c> (base64 of at least 32 random bytes). Until the launcher passes one, a key is derived with
-    /// HKDF-SHA256 from the service credential (<c>Internal:Token</c>, 32 random bytes the launcher generates), which every
+    /// <c>Auth:JwtKey</c> (base64 of at least 32 random bytes). When none is configured, a key is derived with
+    /// HKDF-SHA256 from the service credential (<c>Internal:Token</c>, 32 random bytes the AppHost generates), which every
     /// service already holds; nothing weaker is accepted.
     /// </summary>
     public static byte[] SigningKey(IConfiguration configuration, ILogger logger)

@@ -5,7 +5,7 @@ namespace AiAssistant.Services.Settings.Access;
 /// <summary>
 /// First start: the Administrator policy and role, and the admin user from ADMIN_EMAIL / ADMIN_PASSWORD (a generated
 /// password is logged once; a given one never is). ADMIN_TOKEN, when given, is that user's static token, stored as its
-/// SHA-256, on every start (so the launcher's token keeps working).
+/// SHA-256, on every start (so the AppHost's token keeps working).
 /// </summary>
 public sealed class AdminBootstrap(AccessStore store, Passwords passwords, IConfiguration configuration, ILogger<AdminBootstrap> logger) : IHostedService
 {

@@ -32,7 +32,7 @@ public sealed class ProviderKeyCipher
         if (string.IsNullOrWhiteSpace(encoded))
             throw new InvalidOperationException(
                 "Missing setting Secrets:MasterKey (environment Secrets__MasterKey): the base64 of 32 random bytes used to encrypt provider keys. " +
-                "The launcher creates one in its data folder; generate one with `openssl rand -base64 32`.");
+                "The AppHost creates one in its data folder (secrets/master.key); generate one with `openssl rand -base64 32`.");
         byte[] key;
         try { key = Convert.FromBase64String(encoded); }
         catch (FormatException) { throw new InvalidOperationException("Secrets:MasterKey is not valid base64."); }

@@ -68,10 +68,12 @@ public sealed class ServiceDefaultsTests(ServersFixture servers)
 
         // And so do the exported spans: the request, the outbox publish, MassTransit's send and receive.
         Activity[] inTrace = [];
-        for (var i = 0; i < 50; i++)
+        // A span is exported when it ends, and the consumer may end before the publish that sent it has: wait for all.
+        for (var i = 0; i < 100; i++)
         {
             inTrace = shaped.Spans.Items.Where(a => a.TraceId == writer).ToArray();
-            if (inTrace.Any(a => a.Source.Name == "MassTransit" && a.Kind == ActivityKind.Consumer)) break;
+            if (inTrace.Any(a => a.Source.Name == "MassTransit" && a.Kind == ActivityKind.Consumer) &&
+                inTrace.Any(a => a.DisplayName == "outbox publish AiSettingsChanged")) break;
             await Task.Delay(100);
         }
         Assert.Contains(inTrace, a => a.Kind == ActivityKind.Server && a.Source.Name == "Microsoft.AspNetCore");
