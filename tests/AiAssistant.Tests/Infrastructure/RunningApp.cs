@@ -41,7 +41,9 @@ public sealed class RunningApp : IAsyncDisposable
             ["--data", dataFolder, "--durable", "false", .. args], timeout.Token);
         // what the resources log is collected below; the host's own console gets only its warnings
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+            // the testing host forwards each resource's output as "{AppHost}.Resources.{name}", stderr as errors
+            .AddFilter("AppHost.Resources", LogLevel.None));
         configure?.Invoke(builder);
         var app = await builder.BuildAsync(timeout.Token);
         var running = new RunningApp(app, dataFolder);
