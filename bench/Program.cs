@@ -45,6 +45,8 @@ try
     });
     var gatewayChat = new Uri(new Uri(gatewayUrl), "/ai/chat");
     var replicaChat = new Uri(new Uri(chatReplicas[0]), "/ai/chat");
+    // the chat resource's own endpoint: Aspire's DCP proxy in front of the replicas, the address the gateway is given
+    var proxiedChat = new Uri(new Uri(stack.Url(ResourceNames.Chat)), "/ai/chat");
     var directChat = new Uri(simulator.BaseUrl + "/chat/completions");
 
     async Task<double> Turn(Uri url, byte[] body)
@@ -74,14 +76,17 @@ try
         for (var i = 0; i < 300; i++) { await Turn(directChat, directBody); await Turn(gatewayChat, chatBody); }
         var direct = new List<double>();
         var replica = new List<double>();
+        var proxied = new List<double>();
         var gateway = new List<double>();
         for (var i = 0; i < 2000; i++)
         {
             direct.Add(await Turn(directChat, directBody));
             replica.Add(await Turn(replicaChat, chatBody));
+            proxied.Add(await Turn(proxiedChat, chatBody));
             gateway.Add(await Turn(gatewayChat, chatBody));
         }
         Console.WriteLine($"one chat replica directly (no gateway): p50 {P(replica, 50):F3} ms p95 {P(replica, 95):F3} ms");
+        Console.WriteLine($"chat through Aspire's DCP proxy (no gateway): p50 {P(proxied, 50):F3} ms p95 {P(proxied, 95):F3} ms");
         Console.WriteLine($"latency c=1, 2000 turns each: simulator directly p50 {P(direct, 50):F3} ms p95 {P(direct, 95):F3} ms; " +
                           $"through gateway+chat p50 {P(gateway, 50):F3} ms p95 {P(gateway, 95):F3} ms");
         Console.WriteLine($"added latency: p50 {P(gateway, 50) - P(direct, 50):F3} ms, p95 {P(gateway, 95) - P(direct, 95):F3} ms");
@@ -111,35 +116,46 @@ try
 
     if (what is "all" or "keychange")
     {
+        // Two clocks per replica update: when the replica logged the rebuild (the "HH:mm:ss.fff" its console logger
+        // writes, same machine clock), and when that line reached the bench through DCP's log stream.
         var delays = new List<double>();
+        var arrivals = new List<double>();
         var replicas = chatReplicas.Count;
         for (var i = 0; i < 100; i++)
         {
-            var seen = new Dictionary<string, long>();
+            var seen = new Dictionary<string, (long At, TimeSpan Logged)>();
             var version = await CurrentVersion() + 1;
             var gate = new object();
             var all = new TaskCompletionSource();
             void OnLine(string line)
             {
-                // "chat-xxxxxxxx: … Provider clients rebuilt for settings version N"
+                // "chat-xxxxxxxx: HH:mm:ss.fff info: … Provider clients rebuilt for settings version N"
                 if (!line.StartsWith(ResourceNames.Chat + "-", StringComparison.Ordinal) || !line.Contains("rebuilt for settings version")) return;
                 var at = Stopwatch.GetTimestamp();
                 lock (gate)
                 {
                     if (!line.Contains($"version {version}")) return;
-                    seen.TryAdd(line[..line.IndexOf(':')], at);
+                    var stamp = System.Text.RegularExpressions.Regex.Match(line, @"\b(\d{2}:\d{2}:\d{2}\.\d{3}) ");
+                    seen.TryAdd(line[..line.IndexOf(':')], (at, stamp.Success ? TimeSpan.ParseExact(stamp.Groups[1].Value, @"hh\:mm\:ss\.fff", null) : TimeSpan.MinValue));
                     if (seen.Count == replicas) all.TrySetResult();
                 }
             }
             stack.LineAdded += OnLine;
+            var sentAt = DateTime.Now.TimeOfDay;
             var started = Stopwatch.GetTimestamp();
             var response = await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), new { ai_openai_compatible_api_key = $"sk-bench-{i + 2}" });
             response.EnsureSuccessStatusCode();
             await Task.WhenAny(all.Task, Task.Delay(5000));
             stack.LineAdded -= OnLine;
-            lock (gate) delays.AddRange(seen.Values.Select(t => Stopwatch.GetElapsedTime(started, t).TotalMilliseconds));
+            lock (gate)
+                foreach (var (at, logged) in seen.Values)
+                {
+                    arrivals.Add(Stopwatch.GetElapsedTime(started, at).TotalMilliseconds);
+                    if (logged != TimeSpan.MinValue) delays.Add(((logged - sentAt).TotalMilliseconds + 86_400_000) % 86_400_000);
+                }
         }
-        Console.WriteLine($"key change → every replica ({delays.Count} replica updates): p50 {P(delays, 50):F1} ms, p99 {P(delays, 99):F1} ms, max {delays.Max():F1} ms");
+        Console.WriteLine($"key change → every replica, as logged by the replica ({delays.Count} replica updates): p50 {P(delays, 50):F1} ms, p99 {P(delays, 99):F1} ms, max {delays.Max():F1} ms");
+        Console.WriteLine($"  the same lines as they reached the bench through DCP's log stream: p50 {P(arrivals, 50):F1} ms, p99 {P(arrivals, 99):F1} ms, max {arrivals.Max():F1} ms");
     }
 
     if (what is "all" or "settings")
