@@ -33,14 +33,16 @@ if (!options.ServersOnly)
         .WithMasterKeyRing(secrets)
         .WithEnvironment("ADMIN_TOKEN", admin.Parameter)
         .WithPassThrough("ADMIN_EMAIL", "ADMIN_PASSWORD", "AI_ENABLED");
+    // Tools and Chat call Settings (and Chat calls Tools) per request, with retries, and need not wait for them: the
+    // services start side by side once their servers are up. The gateway waits for all of them.
     var tools = builder.AddService<Projects.Services_Tools>(ResourceNames.Tools, grpc: true)
         .WithReference(contentDb).WaitFor(contentDb)
-        .WithReference(settings).WaitFor(settings);
+        .WithReference(settings);
     var chat = builder.AddService<Projects.Services_Chat>(ResourceNames.Chat, grpc: false)
         .WithReplicas(options.ChatReplicas)
         .WithReference(chatDb).WaitFor(chatDb)
-        .WithReference(settings).WaitFor(settings)
-        .WithReference(tools).WaitFor(tools);
+        .WithReference(settings)
+        .WithReference(tools);
     var gateway = builder.AddService<Projects.Gateway>(ResourceNames.Gateway, grpc: false, port: options.GatewayPort)
         .WithReference(settings).WaitFor(settings)
         .WithReference(tools).WaitFor(tools)
