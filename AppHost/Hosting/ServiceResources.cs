@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace AiAssistant.AppHost.Hosting;
 
-/// <summary>How every service is declared: its endpoints on 127.0.0.1, its health check, what it is passed through.</summary>
+/// <summary>How every service is declared: its endpoints on loopback (localhost), its health check, what it is passed through.</summary>
 public static class ServiceResources
 {
     /// <summary>
