@@ -14,7 +14,9 @@ public static class RedisDefaults
     /// </summary>
     public static TBuilder AddRedis<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.AddRedisClient(ResourceNames.Redis, configureOptions: Configure);
+        // No Redis spans: the version watchers poll Redis several times a second, and each poll became a trace of its
+        // own in the dashboard (hundreds a minute, seen there); the integration's health check and metrics stay.
+        builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing = true, Configure);
         return builder;
     }
 
