@@ -7,11 +7,14 @@ using AiAssistant.Contracts;
 using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
 
-// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access] [--seconds N]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access] [--seconds N] [--warmup N] [--logs FILE]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
-// Tiered JIT recompiles hot code for about a minute after start: measure the services warm, as they run for days.
-var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(45);
+// Tiered JIT recompiles hot code for about two minutes of load after start (measured with dotnet-counters: Chat's JIT
+// time falls from ~75 % of a core to ~3 % after 110-130 s at c=64): measure the services warm, as they run for days.
+var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(150);
+// Every resource's log lines, as the AppHost collected them, written to this file at the end.
+var logFile = args.SkipWhile(a => a != "--logs").Skip(1).FirstOrDefault();
 
 var folder = Path.Combine(Path.GetTempPath(), "aiassistant-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(folder);
@@ -65,9 +68,14 @@ try
     {
         Console.WriteLine($"warming up for {warmup} s…");
         var warm = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        // the measured paths at the measured load: 56 chats through the gateway, 8 alternating over all three paths
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async n =>
         {
-            while (warm.Elapsed < TimeSpan.FromSeconds(warmup)) { await Turn(gatewayChat, chatBody); await Turn(directChat, directBody); await Turn(replicaChat, chatBody); }
+            while (warm.Elapsed < TimeSpan.FromSeconds(warmup))
+            {
+                await Turn(gatewayChat, chatBody);
+                if (n < 8) { await Turn(directChat, directBody); await Turn(replicaChat, chatBody); await Turn(proxiedChat, chatBody); }
+            }
         }));
     }
 
@@ -221,6 +229,9 @@ try
 }
 finally
 {
+    Console.WriteLine($"telemetry the services exported meanwhile: {stack.Telemetry.ReceivedBytes / 1048576.0:F0} MB in " +
+                      string.Join(", ", stack.Telemetry.Requests.OrderBy(r => r.Key).Select(r => $"{r.Value} {r.Key} requests")));
+    if (logFile is not null) await File.WriteAllLinesAsync(logFile, stack.Lines);
     await stack.DisposeAsync();
     Directory.Delete(folder, recursive: true);
 }

@@ -28,6 +28,32 @@ public static class ProcessScan
         return found;
     }
 
+    /// <summary>A process's command line, arguments separated by spaces ("" once it is gone).</summary>
+    public static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim(); }
+        catch (IOException) { return ""; }
+    }
+
+    /// <summary>The live processes whose parent is <paramref name="pid"/>.</summary>
+    public static IReadOnlyList<int> Children(int pid)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child)) continue;
+            try
+            {
+                // "pid (comm) state ppid …": the name may hold spaces and parentheses, so read after the last ')'
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == pid) children.Add(child);
+            }
+            catch (IOException) { }
+        }
+        return children;
+    }
+
     /// <summary>The TCP ports something listens on (IPv4 and IPv6).</summary>
     public static IReadOnlySet<int> ListeningPorts()
     {

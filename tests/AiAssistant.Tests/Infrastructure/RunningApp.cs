@@ -19,14 +19,18 @@ public sealed class RunningApp : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> instances = new();
     private readonly CancellationTokenSource stopping = new();
 
-    private RunningApp(DistributedApplication app, string dataFolder)
+    private RunningApp(DistributedApplication app, string dataFolder, OtlpSink telemetry)
     {
         App = app;
         DataFolder = dataFolder;
+        Telemetry = telemetry;
     }
 
     public DistributedApplication App { get; }
     public string DataFolder { get; }
+
+    /// <summary>Where every service exports its traces, metrics and logs (the dashboard's place under ./run.sh).</summary>
+    public OtlpSink Telemetry { get; }
     public ResourceNotificationService Notifications => App.Services.GetRequiredService<ResourceNotificationService>();
 
     /// <summary>
@@ -44,9 +48,17 @@ public sealed class RunningApp : IAsyncDisposable
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
             // the testing host forwards each resource's output as "{AppHost}.Resources.{name}", stderr as errors
             .AddFilter("AppHost.Resources", LogLevel.None));
+        // The testing host runs no dashboard: telemetry goes to a receiver of our own instead of a port nobody listens on.
+        var telemetry = await OtlpSink.StartAsync();
+        foreach (var resource in builder.Resources.OfType<IResourceWithEnvironment>().Where(r => r.HasAnnotationOfType<OtlpExporterAnnotation>()).ToList())
+            builder.CreateResourceBuilder(resource).WithEnvironment(context =>
+            {
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_ENDPOINT"] = telemetry.Endpoint;
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            });
         configure?.Invoke(builder);
         var app = await builder.BuildAsync(timeout.Token);
-        var running = new RunningApp(app, dataFolder);
+        var running = new RunningApp(app, dataFolder, telemetry);
         running.CollectLogs();
         try
         {
@@ -65,13 +77,19 @@ public sealed class RunningApp : IAsyncDisposable
     /// <summary>Raised for every line a resource logs ("resource: line"), as it arrives.</summary>
     public event Action<string>? LineAdded;
 
-    /// <summary>The process ids of a resource's running instances (one per replica).</summary>
+    /// <summary>
+    /// The process ids of a resource's running instances (one per replica). For a project that is the service's own
+    /// process: DCP reports the <c>dotnet run</c> wrapper it started, whose child the service is.
+    /// </summary>
     public IReadOnlyList<int> Pids(string resource) =>
         ResourceIds(resource)
             .Select(id => Notifications.TryGetCurrentState(id, out var e)
                 ? e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value : null)
             .Select(v => v is null ? 0 : Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture))
-            .Where(pid => pid > 0).ToList();
+            .Where(pid => pid > 0)
+            .Select(pid => ProcessScan.CommandLine(pid).StartsWith("dotnet run ", StringComparison.Ordinal)
+                ? ProcessScan.Children(pid).FirstOrDefault(pid) : pid)
+            .ToList();
 
     /// <summary>Every line any resource logged so far ("resource: line").</summary>
     public IReadOnlyList<string> Lines => [.. lines];
@@ -165,6 +183,7 @@ public sealed class RunningApp : IAsyncDisposable
         await App.StopAsync();
         await stopping.CancelAsync();
         await App.DisposeAsync();
+        await Telemetry.DisposeAsync();
         stopping.Dispose();
     }
 }
