@@ -38,6 +38,9 @@ public static class Extensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        // The multiplexer logs ~30 lines per connect and Npgsql every command (health probes included) at Information.
+        builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
+        builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
 
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();

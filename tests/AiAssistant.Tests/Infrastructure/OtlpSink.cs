@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -70,6 +71,45 @@ public sealed class OtlpSink : IAsyncDisposable
     /// <summary>How many kept payloads of any signal contain <paramref name="text"/> (UTF-8).</summary>
     public int CountContaining(string text) => Requests.Keys.Sum(signal => CountContaining(signal, text));
 
+    /// <summary>Every span of the kept trace exports: the exporting service (<c>service.name</c>), trace id (hex) and name.</summary>
+    public IReadOnlyList<ExportedSpan> Spans()
+    {
+        // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue}, 2: ScopeSpans{2: Span{1: trace_id, 5: name}}}}
+        var spans = new List<ExportedSpan>();
+        foreach (var (signal, body) in payloads)
+        {
+            if (signal != "traces") continue;
+            foreach (var resourceSpans in Fields(body, 1))
+            {
+                var service = Fields(resourceSpans, 1).SelectMany(resource => Fields(resource, 1))
+                    .Select(kv => (Key: Text(kv, 1), Value: Fields(kv, 2).Select(any => Text(any, 1)).FirstOrDefault()))
+                    .FirstOrDefault(kv => kv.Key == "service.name").Value ?? "";
+                foreach (var span in Fields(resourceSpans, 2).SelectMany(scope => Fields(scope, 2)))
+                    spans.Add(new ExportedSpan(service, Convert.ToHexStringLower(Fields(span, 1).FirstOrDefault() ?? []), Text(span, 5) ?? ""));
+            }
+        }
+        return spans;
+    }
+
+    /// <summary>The length-delimited fields numbered <paramref name="number"/> of one protobuf message.</summary>
+    private static List<byte[]> Fields(byte[] message, int number)
+    {
+        var found = new List<byte[]>();
+        var input = new CodedInputStream(message);
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == number && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                found.Add(input.ReadBytes().ToByteArray());
+            else
+                input.SkipLastField();
+        }
+        return found;
+    }
+
+    private static string? Text(byte[] message, int number) =>
+        Fields(message, number).Select(b => Encoding.UTF8.GetString(b)).FirstOrDefault();
+
     private void Keep(string signal, byte[] body)
     {
         Requests.AddOrUpdate(signal, 1, (_, n) => n + 1);
@@ -82,3 +122,6 @@ public sealed class OtlpSink : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }
+
+/// <summary>One exported span: which service sent it, its trace, its name.</summary>
+public sealed record ExportedSpan(string Service, string TraceId, string Name);
