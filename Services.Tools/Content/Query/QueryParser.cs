@@ -81,7 +81,7 @@ public static class QueryParser
     /// <summary>A list as JSON, or comma-separated text (<c>fields=a,b</c>, <c>sort=-a,b</c>).</summary>
     private static List<string> List(JsonNode value, string name)
     {
-        IEnumerable<JsonNode?> items = value is JsonArray a ? a : [value];
+        IEnumerable<JsonNode?> items = value is JsonArray a ? a : new[] { value };
         return items.SelectMany(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.String
                 ? v.GetValue<string>().Split(',')
                 : throw QueryErrors.Invalid($"\"{name}\" must be a list of names, as [\"a\",\"b\"] or \"a,b\"."))

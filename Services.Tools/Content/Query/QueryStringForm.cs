@@ -38,7 +38,7 @@ public static class QueryStringForm
                     // fields[]=a&fields[]=b: append to a list
                     if (parent[segment] is null) parent[segment] = new JsonArray();
                     if (parent[segment] is not JsonArray list) throw Conflict(key);
-                    foreach (var s in strings) list.Add(s);
+                    foreach (var s in strings) list.Add(s?.DeepClone());
                     goto nextKey;
                 }
                 if (segment.Length == 0) throw QueryErrors.Invalid($"\"{key}\" has an empty [] in the middle; only the last one may be empty.");
