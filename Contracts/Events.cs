@@ -8,3 +8,9 @@ public sealed record AiSettingsChanged(long Version, IReadOnlyList<string> Field
 /// role's policies; a policy's flags or permissions. Carries ids only, never a password, hash or token.
 /// </summary>
 public sealed record AccessChanged(long Version, string Subject, IReadOnlyList<string> UserIds, DateTimeOffset ChangedAt);
+
+/// <summary>
+/// Published after every committed change to the CMS schema (collections, fields, relations): every replica of the
+/// content store reloads its schema snapshot when <see cref="Version"/> is newer than its own.
+/// </summary>
+public sealed record SchemaChanged(long Version, string Collection, DateTimeOffset ChangedAt);

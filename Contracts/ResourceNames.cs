@@ -19,4 +19,7 @@ public static class ResourceNames
 
     /// <summary>Redis key holding the newest committed AI settings version.</summary>
     public const string SettingsVersionKey = "ai:settings:version";
+
+    /// <summary>Redis key holding the newest committed CMS schema version (content store).</summary>
+    public const string SchemaVersionKey = "content:schema:version";
 }

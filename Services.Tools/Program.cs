@@ -6,19 +6,30 @@ using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
-using AiAssistant.Services.Tools.Schema;
+using AiAssistant.Services.Tools.Content.Schema;
 using AiAssistant.Services.Tools.ToolRegistry;
+using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddPostgres(ResourceNames.ContentDatabase);
 builder.AddRedis();
-builder.AddMessaging();
+// Each replica has its own queue, so every replica hears every schema change and reloads its snapshot.
+builder.AddMessaging(
+    x => x.AddConsumer<SchemaChangedConsumer>(),
+    (context, cfg) => cfg.ReplicaReceiveEndpoint("tools-schema", e =>
+    {
+        e.ConfigureConsumeTopology = true;
+        e.ConfigureConsumer<SchemaChangedConsumer>(context);
+    }));
+builder.AddOutbox();
 builder.AddInternalGrpc();
 
 builder.AddAccess();
-builder.Services.AddSingleton<IDatabaseSchema, ContentSchema>();
-builder.Services.AddSingleton<CollectionsStore>();
+builder.Services.AddSingleton<IDatabaseSchema, SchemaTables>();
+builder.Services.AddSingleton<SchemaCache>();
+builder.Services.AddHostedService<SchemaVersionWatcher>();
+builder.Services.AddSingleton<SchemaStore>();
 builder.Services.AddSingleton<ITool, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 
@@ -26,7 +37,7 @@ var app = builder.Build();
 app.UseDirectusErrors();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
-app.MapCollectionsApi();
+app.MapSchemaApi();
 app.MapGrpcService<ToolsGrpc>();
 app.MapGrpcHealthChecksService();
 app.Run();

@@ -16,7 +16,7 @@ public sealed class ChatThroughGatewayTests(EndToEndFixture e2e)
     {
         await e2e.UseNewKeyAsync();
         var collection = "articles_" + Guid.NewGuid().ToString("N")[..6];
-        using (var created = await e2e.Gateway.PostAsJsonAsync("/collections", new { collection, meta = new { note = "Blog articles" } }))
+        using (var created = await e2e.Gateway.PostAsJsonAsync("/collections", new { collection, meta = new { note = "Blog articles" }, schema = new { } }))
             Assert.Equal(HttpStatusCode.OK, created.StatusCode);
 
         e2e.Simulator.ClearRequests();
