@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Xunit;
+
+namespace AiAssistant.Tests.EndToEnd;
+
+/// <summary>Reading items through the gateway: a collection made over REST, rows in its real table, Directus's query language.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class ItemsReadTests(EndToEndFixture e2e)
+{
+    [Fact]
+    public async Task A_filtered_sorted_paged_read_with_an_m2o_field_and_meta_counts()
+    {
+        var (authors, articles) = await CreateArticlesAsync();
+        var query = $"/items/{articles}?fields=id,title,author.name&filter[views][_gte]=10&sort=-views&limit=2&meta=total_count,filter_count";
+        var body = JsonNode.Parse(await e2e.Gateway.GetStringAsync(query))!;
+
+        var data = body["data"]!.AsArray();
+        Assert.Equal(["Third", "Second"], data.Select(i => i!["title"]!.GetValue<string>()));
+        Assert.Equal("Ada", data[0]!["author"]!["name"]!.GetValue<string>());
+        Assert.Null(data[0]!["views"]); // not asked for
+        Assert.Equal(4, body["meta"]!["total_count"]!.GetValue<long>());
+        Assert.Equal(3, body["meta"]!["filter_count"]!.GetValue<long>());
+
+        // the same filter as JSON, and a relational filter through the m2o
+        var byAuthor = JsonNode.Parse(await e2e.Gateway.GetStringAsync(
+            $"/items/{articles}?fields=title&sort=title&filter=" + Uri.EscapeDataString("""{"author":{"name":{"_eq":"Grace"}}}""")))!;
+        Assert.Equal(["First", "Fourth"], byAuthor["data"]!.AsArray().Select(i => i!["title"]!.GetValue<string>()));
+        Assert.NotNull(authors);
+    }
+
+    [Fact]
+    public async Task One_item_by_key_and_a_missing_key_is_403_as_a_forbidden_one()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var one = JsonNode.Parse(await e2e.Gateway.GetStringAsync($"/items/{articles}/2?fields=title"))!;
+        Assert.Equal("Second", one["data"]!["title"]!.GetValue<string>());
+
+        using var missing = await e2e.Gateway.GetAsync($"/items/{articles}/999");
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+        Assert.Equal("FORBIDDEN", await CodeAsync(missing));
+    }
+
+    [Theory]
+    [InlineData("filter[views][_like]=1", HttpStatusCode.BadRequest, "INVALID_QUERY")]
+    [InlineData("filter={not json", HttpStatusCode.BadRequest, "INVALID_QUERY")]
+    [InlineData("limit=lots", HttpStatusCode.BadRequest, "INVALID_QUERY")]
+    [InlineData("filter[id][_eq]=abc", HttpStatusCode.BadRequest, "INVALID_QUERY")]
+    [InlineData("fields=nope", HttpStatusCode.Forbidden, "FORBIDDEN")]
+    [InlineData("fields=title%22%3B%20drop%20table%20x%3B%20--", HttpStatusCode.Forbidden, "FORBIDDEN")]
+    public async Task Bad_queries_are_4xx_in_the_error_envelope_and_leave_the_table_intact(string query, HttpStatusCode status, string code)
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        using var response = await e2e.Gateway.GetAsync($"/items/{articles}?{query}");
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(code, await CodeAsync(response));
+        Assert.Equal(4, await CountAsync(articles));
+    }
+
+    [Fact]
+    public async Task An_unknown_collection_is_403_and_no_token_is_401()
+    {
+        using var unknown = await e2e.Gateway.GetAsync("/items/no_such_collection");
+        Assert.Equal(HttpStatusCode.Forbidden, unknown.StatusCode);
+        using var anonymous = new HttpClient { BaseAddress = new Uri(e2e.GatewayUrl) };
+        using var response = await anonymous.GetAsync("/items/no_such_collection");
+        Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"got {(int)response.StatusCode}");
+    }
+
+    /// <summary>authors(id, name) and articles(id, title, views, author → authors) over REST, rows inserted in their tables.</summary>
+    private async Task<(string Authors, string Articles)> CreateArticlesAsync()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var (authors, articles) = ($"authors_{suffix}", $"articles_{suffix}");
+        await PostAsync("/collections", new { collection = authors, schema = new { }, fields = new object[] { new { field = "name", type = "string" } } });
+        await PostAsync("/collections", new
+        {
+            collection = articles, schema = new { },
+            fields = new object[] { new { field = "title", type = "string" }, new { field = "views", type = "integer" }, new { field = "author", type = "integer" } },
+        });
+        await PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors });
+
+        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
+        await connection.OpenAsync();
+        await using var insert = new NpgsqlCommand(
+            $"insert into \"{authors}\" (name) values ('Ada'), ('Grace');" +
+            $"insert into \"{articles}\" (title, views, author) values ('First', 5, 2), ('Second', 20, 1), ('Third', 30, 1), ('Fourth', 10, 2)", connection);
+        await insert.ExecuteNonQueryAsync();
+        return (authors, articles);
+    }
+
+    private async Task PostAsync(string path, object body)
+    {
+        using var response = await e2e.Gateway.PostAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private async Task<long> CountAsync(string collection)
+    {
+        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"select count(*) from \"{collection}\"", connection);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<string> CodeAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>();
+}
