@@ -106,6 +106,10 @@ public sealed class ItemsQueryDatabaseTests(ServersFixture servers) : IAsyncLife
         Assert.True(item["published"]!.GetValue<bool>());
         Assert.Equal("2024-01-15", item["published_on"]!.GetValue<string>());
         Assert.Equal("2024-01-15T10:00:00.000Z", item["created_at"]!.GetValue<string>());
+        Assert.Equal("2024-01-15T11:30:00", item["local_at"]!.GetValue<string>());
+        Assert.Equal("09:15:00", item["opens"]!.GetValue<string>());
+        Assert.Equal("""{"n":1,"tags":["a"]}""", item["extra"]!.ToJsonString());
+        Assert.Equal("""["red","blue"]""", item["keywords"]!.ToJsonString());
         Assert.Equal(1, item["author"]!.GetValue<int>());
         Assert.Equal([1, 2], item["comments"]!.AsArray().Select(n => n!.GetValue<int>()));
         Assert.Equal([1, 2], item["tags"]!.AsArray().Select(n => n!.GetValue<int>()));
