@@ -13,6 +13,8 @@ namespace AiAssistant.Services.Tools.Content.Query;
 /// </summary>
 internal static class ColumnValues
 {
+    private const DateTimeStyles Utc = DateTimeStyles.AllowWhiteSpaces | DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
+
     public static string SqlType(FieldSchema field) => field.Type switch
     {
         "integer" => "integer",
@@ -57,9 +59,11 @@ internal static class ColumnValues
             "decimal" => decimal.TryParse(text, NumberStyles.Float, inv, out var m) ? m : null,
             "boolean" => text switch { "true" or "1" => true, "false" or "0" => false, _ => null },
             "uuid" => Guid.TryParse(text, out var g) ? g : null,
-            "date" or "dateTime" => DateTime.TryParse(text, inv, DateTimeStyles.AllowWhiteSpaces, out _) ? text : null,
-            "timestamp" => DateTimeOffset.TryParse(text, inv, DateTimeStyles.AssumeUniversal, out _) ? text : null,
-            "time" => TimeOnly.TryParse(text, inv, out _) ? text : null,
+            // Dates travel as ISO text PostgreSQL casts; written anew here so it never sees a form .NET read differently.
+            "date" => DateTime.TryParse(text, inv, Utc, out var day) ? day.ToString("yyyy-MM-dd", inv) : null,
+            "dateTime" => DateTime.TryParse(text, inv, Utc, out var at) ? at.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", inv) : null,
+            "timestamp" => DateTimeOffset.TryParse(text, inv, Utc, out var utc) ? utc.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", inv) : null,
+            "time" => TimeOnly.TryParse(text, inv, out var clock) ? clock.ToString("HH:mm:ss.ffffff", inv) : null,
             "json" => v.ToJsonString(),
             _ => text,
         };

@@ -10,11 +10,13 @@ internal sealed class FieldTree
     public bool IsLeaf => _order.Count == 0;
     public FieldTree this[string key] => _children[key];
 
-    public static FieldTree From(IEnumerable<string> paths)
+    public static FieldTree From(IEnumerable<string> paths, int maxDepth)
     {
         var root = new FieldTree();
         foreach (var path in paths)
         {
+            if (path.Count(c => c == '.') > maxDepth)
+                throw QueryErrors.Invalid($"\"fields\" entry \"{path}\" goes deeper than {maxDepth} relations.");
             var node = root;
             foreach (var segment in path.Split('.'))
             {

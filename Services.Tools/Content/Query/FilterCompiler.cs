@@ -14,8 +14,8 @@ internal sealed class FilterCompiler(CompileScope scope)
 {
     public string Compile(Filter filter, CollectionSchema collection, string alias, bool enforce) => filter switch
     {
-        AndFilter and => Join(and.Filters, " AND ", "TRUE", collection, alias, enforce),
-        OrFilter or => Join(or.Filters, " OR ", "TRUE", collection, alias, enforce),
+        AndFilter and => Join(and.Filters, " AND ", collection, alias, enforce),
+        OrFilter or => Join(or.Filters, " OR ", collection, alias, enforce),
         FieldCondition c => Condition(c, collection, alias, enforce),
         RelationalCondition r => Related(r.Field, r.Inner, true, collection, alias, enforce, quantified: false),
         QuantifiedCondition q => Related(q.Field, q.Inner, q.Some, collection, alias, enforce, quantified: true),
@@ -26,8 +26,9 @@ internal sealed class FilterCompiler(CompileScope scope)
     public string? RowFilter(CollectionReadAccess access, CollectionSchema collection, string alias) =>
         access.RowFilter is null ? null : Compile(access.RowFilter, collection, alias, enforce: false);
 
-    private string Join(IReadOnlyList<Filter> filters, string op, string empty, CollectionSchema c, string alias, bool enforce) =>
-        filters.Count == 0 ? empty : "(" + string.Join(op, filters.Select(f => Compile(f, c, alias, enforce))) + ")";
+    /// <summary>An empty <c>_and</c> or <c>_or</c> constrains nothing, as in Directus (knex drops the empty group).</summary>
+    private string Join(IReadOnlyList<Filter> filters, string op, CollectionSchema c, string alias, bool enforce) =>
+        filters.Count == 0 ? "TRUE" : "(" + string.Join(op, filters.Select(f => Compile(f, c, alias, enforce))) + ")";
 
     private FieldSchema Field(string name, CollectionSchema collection, bool enforce)
     {

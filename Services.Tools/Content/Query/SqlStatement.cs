@@ -20,8 +20,11 @@ public sealed record SqlStatement(string Text, IReadOnlyList<NpgsqlParameter> Pa
 /// </summary>
 public sealed record CompiledItemsQuery(SqlStatement Items, SqlStatement? TotalCount, SqlStatement? FilterCount);
 
-/// <summary>Directus's <c>QUERY_LIMIT_DEFAULT</c> and <c>QUERY_LIMIT_MAX</c> (null = unlimited, Directus's default).</summary>
-public sealed record QueryLimits(int DefaultLimit = 100, int? MaxLimit = null)
+/// <summary>
+/// Directus's <c>QUERY_LIMIT_DEFAULT</c>, <c>QUERY_LIMIT_MAX</c> (null = unlimited, Directus's default) and
+/// <c>MAX_RELATIONAL_DEPTH</c>, which bounds how far a field path may walk relations (and so the size of the SQL).
+/// </summary>
+public sealed record QueryLimits(int DefaultLimit = 100, int? MaxLimit = null, int MaxRelationalDepth = 10)
 {
     public static readonly QueryLimits Directus = new();
 }

@@ -20,7 +20,8 @@ internal static class ContentTestSchema
         C("authors", ("name", "string"), ("email", "string"), ("secret", "string")),
         C("articles", ("title", "string"), ("body", "text"), ("price", "decimal"), ("views", "integer"), ("big", "bigInteger"),
             ("rating", "float"), ("published", "boolean"), ("status", "string"), ("published_on", "date"),
-            ("created_at", "timestamp"), ("ref", "uuid"), ("author", "integer"), ("comments", "alias"), ("tags", "alias")),
+            ("created_at", "timestamp"), ("ref", "uuid"), ("local_at", "dateTime"), ("opens", "time"), ("extra", "json"), ("keywords", "csv"),
+            ("author", "integer"), ("comments", "alias"), ("tags", "alias")),
         C("comments", ("article", "integer"), ("text", "text"), ("owner", "string")),
         C("tags", ("name", "string")),
         C("articles_tags", ("articles_id", "integer"), ("tags_id", "integer")),
@@ -36,7 +37,7 @@ internal static class ContentTestSchema
         CREATE TABLE authors (id serial PRIMARY KEY, name varchar(255), email varchar(255), secret varchar(255));
         CREATE TABLE articles (id serial PRIMARY KEY, title varchar(255), body text, price numeric(10, 2), views integer,
             big bigint, rating real, published boolean, status varchar(255), published_on date, created_at timestamptz,
-            ref uuid, author integer REFERENCES authors(id));
+            ref uuid, local_at timestamp, opens time, extra jsonb, keywords text, author integer REFERENCES authors(id));
         CREATE TABLE comments (id serial PRIMARY KEY, article integer REFERENCES articles(id), text text, owner varchar(255));
         CREATE TABLE tags (id serial PRIMARY KEY, name varchar(255));
         CREATE TABLE articles_tags (id serial PRIMARY KEY, articles_id integer REFERENCES articles(id), tags_id integer REFERENCES tags(id));
@@ -46,6 +47,7 @@ internal static class ContentTestSchema
             ('50% off_sale', NULL, 5.25, 50, 2, 3.25, false, 'draft', '2024-03-01', '2024-03-01T08:30:00Z', NULL, 2),
             ('hello again', '', 20.00, 0, 3, 1, true, 'published', '2025-02-10', '2025-02-10T23:59:59.123Z', NULL, NULL),
             ('Back\slash', 'x', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1);
+        UPDATE articles SET local_at = '2024-01-15T11:30:00', opens = '09:15:00', extra = '{"n":1,"tags":["a"]}', keywords = 'red,blue' WHERE id = 1;
         INSERT INTO comments (article, text, owner) VALUES (1, 'Nice', 'u1'), (1, 'Great', 'u2'), (2, 'Meh', 'u1');
         INSERT INTO tags (name) VALUES ('news'), ('tech');
         INSERT INTO articles_tags (articles_id, tags_id) VALUES (1, 1), (1, 2), (2, 2);

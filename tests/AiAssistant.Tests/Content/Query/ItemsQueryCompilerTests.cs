@@ -87,6 +87,7 @@ public sealed class ItemsQueryCompilerTests
     [InlineData("?filter[title][name][_eq]=x", "Invalid query. \"title\" in \"articles\" is not a relational field, so it takes operators such as {\"_eq\":…}, not nested fields.")]
     [InlineData("?sort=comments.text", "Invalid query. \"comments.text\" cannot be sorted by: \"comments\" is not a many-to-one field. Sort through many-to-one fields only.")]
     [InlineData("?fields=title.x", "Invalid query. \"title\" in \"articles\" is not a relational field, so it has no nested fields.")]
+    [InlineData("?fields=comments.article.comments.article.comments.article.comments.article.comments.article.comments.article", "Invalid query. \"fields\" entry \"comments.article.comments.article.comments.article.comments.article.comments.article.comments.article\" goes deeper than 10 relations.")]
     [InlineData("?limit=1000", "Invalid query. \"limit\" can't be more than 500.")]
     [InlineData("?aggregate[sum]=title", "Invalid query. \"sum\" needs a numeric field; \"title\" is string.")]
     [InlineData("?groupBy=year(title)", "Invalid query. \"groupBy\" year(title) needs a date or time field; \"title\" is string.")]
