@@ -32,6 +32,7 @@ builder.Services.AddSingleton<SchemaCache>();
 builder.Services.AddHostedService<SchemaVersionWatcher>();
 builder.Services.AddSingleton<SchemaStore>();
 builder.Services.AddSingleton<ItemsReader>();
+builder.Services.AddSingleton<AiAssistant.Services.Tools.Content.Permissions.PermissionEngine>();
 builder.Services.AddSingleton<ITool, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 

@@ -17,4 +17,12 @@ public sealed class AccessGrpc(AccessStore store) : Contracts.Access.Access.Acce
         };
         return GrpcAccessDirectory.Reply(access);
     }
+
+    public override async Task<GetPermissionsReply> GetPermissions(GetPermissionsRequest request, ServerCallContext context)
+    {
+        Guid? user = null;
+        if (request.UserId.Length > 0)
+            user = Guid.TryParse(request.UserId, out var id) ? id : throw new RpcException(new Status(StatusCode.InvalidArgument, "user_id is not a UUID."));
+        return await store.PermissionsAsync(user, context.CancellationToken);
+    }
 }

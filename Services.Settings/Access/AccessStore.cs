@@ -95,6 +95,50 @@ public sealed class AccessStore(NpgsqlDataSource dataSource, OutboxSignal outbox
         }
     }
 
+    /// <summary>
+    /// The permission rows of <paramref name="user"/>'s policies (the role's and the user's own), or of the Public policy
+    /// when <paramref name="user"/> is null: what the content store enforces on every read and write.
+    /// </summary>
+    public async Task<Contracts.Access.GetPermissionsReply> PermissionsAsync(Guid? user, CancellationToken ct)
+    {
+        const string policiesOfUser = """
+            select distinct l.policy from access_users u
+            join access_links l on l."user" = u.id or (u.role is not null and l.role = u.role)
+            where u.id = $1
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var policies = new List<Guid>();
+        if (user is { } id)
+        {
+            await using var cmd = SqlRows.Command(connection, null, policiesOfUser, id);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) policies.Add(reader.GetGuid(0));
+        }
+        else policies.Add(Guid.Parse(AccessSchema.PublicPolicyId));
+
+        var reply = new Contracts.Access.GetPermissionsReply();
+        reply.PolicyIds.AddRange(policies.Select(p => p.ToString()));
+        await using (var cmd = SqlRows.Command(connection, null, """
+            select policy, collection, action, fields, permissions::text, validation::text, presets::text
+            from access_permissions where policy = any($1) order by id
+            """, policies.ToArray()))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+            {
+                var permission = new Contracts.Access.Permission
+                {
+                    PolicyId = reader.GetGuid(0).ToString(), Collection = reader.GetString(1), Action = reader.GetString(2),
+                    HasFields = !reader.IsDBNull(3),
+                    PermissionsJson = reader.IsDBNull(4) ? "" : reader.GetString(4),
+                    ValidationJson = reader.IsDBNull(5) ? "" : reader.GetString(5),
+                    PresetsJson = reader.IsDBNull(6) ? "" : reader.GetString(6),
+                };
+                if (permission.HasFields) permission.Fields.AddRange(reader.GetFieldValue<string[]>(3));
+                reply.Permissions.Add(permission);
+            }
+        return reply;
+    }
+
     public async Task<long> CurrentVersionAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);

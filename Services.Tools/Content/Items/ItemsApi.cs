@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
+using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.Content.Query;
 using AiAssistant.Services.Tools.Content.Schema;
 
@@ -8,17 +9,16 @@ namespace AiAssistant.Services.Tools.Content.Items;
 
 /// <summary>
 /// <c>GET /items/:collection</c> and <c>GET /items/:collection/:id</c> in Directus's shapes, with the whole query
-/// language. Admins read everything; the permission engine (issue 8, next step) gives other callers their policies'
-/// row filters and fields through the same <see cref="ICollectionAccess"/> — until then they get 403, never more.
+/// language, under the caller's read permissions (<see cref="PermissionEngine"/>; the Public policy without a token).
 /// </summary>
 public static class ItemsApi
 {
     public static IEndpointRouteBuilder MapItemsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/items");
-        group.MapGet("/{collection}", async (string collection, HttpContext context, ItemsReader reader, SchemaCache schema, CancellationToken ct) =>
+        group.MapGet("/{collection}", async (string collection, HttpContext context, ItemsReader reader, SchemaCache schema, PermissionEngine permissions, CancellationToken ct) =>
         {
-            var (access, queryContext) = Access(context, reader);
+            var (access, queryContext) = await AccessAsync(context, reader, permissions, ct);
             var query = QueryParser.Parse(context.Request.Query);
             var page = await reader.ReadAsync(collection, query, access, queryContext, ct);
             var singleton = (await schema.GetAsync(ct)).Collection(collection)?.Meta.Singleton == true && !query.IsAggregate;
@@ -33,9 +33,9 @@ public static class ItemsApi
             return Results.Json(body);
         }).WithName("ReadItems");
 
-        group.MapGet("/{collection}/{id}", async (string collection, string id, HttpContext context, ItemsReader reader, SchemaCache schema, CancellationToken ct) =>
+        group.MapGet("/{collection}/{id}", async (string collection, string id, HttpContext context, ItemsReader reader, SchemaCache schema, PermissionEngine permissions, CancellationToken ct) =>
         {
-            var (access, queryContext) = Access(context, reader);
+            var (access, queryContext) = await AccessAsync(context, reader, permissions, ct);
             var key = (await schema.GetAsync(ct)).Collection(collection)?.PrimaryKey ?? throw QueryErrors.ForbiddenCollection(collection);
             var json = QueryStringForm.ToJson(context.Request.Query);
             var byKey = new JsonObject { [key] = new JsonObject { ["_eq"] = id } };
@@ -48,17 +48,11 @@ public static class ItemsApi
         return app;
     }
 
-    private static (ICollectionAccess Access, QueryContext Context) Access(HttpContext context, ItemsReader reader)
+    private static async Task<(ICollectionAccess Access, QueryContext Context)> AccessAsync(HttpContext context, ItemsReader reader,
+        PermissionEngine permissions, CancellationToken ct)
     {
-        var caller = context.RequireUser();
-        if (!caller.Admin) throw DirectusException.Forbidden();
-        return (FullAccess.Instance, reader.Context(caller.UserId, caller.RoleId));
-    }
-
-    /// <summary>An admin's access: every row and field of every collection.</summary>
-    private sealed class FullAccess : ICollectionAccess
-    {
-        public static readonly FullAccess Instance = new();
-        public CollectionReadAccess? Read(string collection) => CollectionReadAccess.Everything;
+        var caller = context.Caller();
+        var granted = await permissions.ForAsync(caller, ct);
+        return (granted, reader.Context(caller?.UserId, caller?.RoleId, granted.PolicyIds));
     }
 }

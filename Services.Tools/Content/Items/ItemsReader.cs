@@ -41,8 +41,8 @@ public sealed class ItemsReader(NpgsqlDataSource dataSource, SchemaCache schemaC
     }
 
     /// <summary>The caller's context for dynamic values in filters.</summary>
-    public QueryContext Context(string? userId, string? roleId) =>
-        new(userId, roleId, roleId is null ? [] : [roleId], [], time);
+    public QueryContext Context(string? userId, string? roleId, IReadOnlyList<string> policyIds) =>
+        new(userId, roleId, roleId is null ? [] : [roleId], policyIds, time);
 
     private async Task<long?> CountAsync(SqlStatement? statement, CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using AiAssistant.Tests.Access;
 using Npgsql;
 using Xunit;
 
@@ -67,6 +68,53 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
         using var anonymous = new HttpClient { BaseAddress = new Uri(e2e.GatewayUrl) };
         using var response = await anonymous.GetAsync("/items/no_such_collection");
         Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"got {(int)response.StatusCode}");
+    }
+
+    [Fact]
+    public async Task A_user_reads_only_the_rows_and_fields_their_policy_grants_and_a_change_applies_within_a_second()
+    {
+        var (authors, articles) = await CreateArticlesAsync();
+        var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
+        var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
+        var token = "st-" + Guid.NewGuid().ToString("N");
+        await PostAsync("/users", new { email = AccessTestUsers.Unique("reader-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
+        using var reader = AccessTestUsers.Client(e2e.GatewayUrl, token);
+
+        // nothing granted yet: the collection is as invisible as an unknown one
+        using (var none = await reader.GetAsync($"/items/{articles}"))
+            Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
+
+        using var granted = await e2e.Gateway.PostAsJsonAsync("/permissions", new
+        {
+            policy, collection = articles, action = "read", fields = new[] { "id", "title", "author" },
+            permissions = new { views = new { _gte = 10 } },
+        });
+        var permissionId = (await AccessTestUsers.DataAsync(granted))["id"]!.ToString();
+        Assert.True(await AccessTestUsers.BecomesAsync(reader, $"/items/{articles}", 200, TimeSpan.FromSeconds(1)), "the grant did not apply within a second");
+
+        var items = JsonNode.Parse(await reader.GetStringAsync($"/items/{articles}?sort=id&meta=total_count"))!;
+        Assert.Equal(["Second", "Third", "Fourth"], items["data"]!.AsArray().Select(i => i!["title"]!.GetValue<string>()));
+        Assert.All(items["data"]!.AsArray(), i => Assert.Null(i!["views"])); // * is the permitted fields only
+        Assert.Equal(3, items["meta"]!["total_count"]!.GetValue<long>()); // rows outside the filter are not counted either
+        // a field outside the grant, a row outside the filter, a related collection without a grant
+        foreach (var (path, status) in new[]
+                 {
+                     ($"/items/{articles}?fields=views", HttpStatusCode.Forbidden),
+                     ($"/items/{articles}/1", HttpStatusCode.Forbidden),
+                     ($"/items/{articles}?fields=title,author.name", HttpStatusCode.Forbidden),
+                     ($"/items/{authors}", HttpStatusCode.Forbidden),
+                 })
+        {
+            using var response = await reader.GetAsync(path);
+            Assert.True(response.StatusCode == status, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        // filtering on a field outside the grant cannot reveal its values
+        using (var probe = await reader.GetAsync($"/items/{articles}?filter[views][_eq]=30"))
+            Assert.Equal(HttpStatusCode.Forbidden, probe.StatusCode);
+
+        using (var removed = await e2e.Gateway.DeleteAsync($"/permissions/{permissionId}"))
+            Assert.True(removed.IsSuccessStatusCode);
+        Assert.True(await AccessTestUsers.BecomesAsync(reader, $"/items/{articles}", 403, TimeSpan.FromSeconds(1)), "the removal did not apply within a second");
     }
 
     /// <summary>authors(id, name) and articles(id, title, views, author → authors) over REST, rows inserted in their tables.</summary>

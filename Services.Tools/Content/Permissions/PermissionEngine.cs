@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using AiAssistant.Contracts;
+using AiAssistant.Contracts.Access;
+using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.ServiceDefaults.Errors;
+using AiAssistant.Services.Tools.Content.Query;
+using Grpc.Core;
+using Grpc.Net.ClientFactory;
+using AccessService = AiAssistant.Contracts.Access.Access;
+
+namespace AiAssistant.Services.Tools.Content.Permissions;
+
+/// <summary>
+/// The one permission engine of the content store: what a caller may do on each collection, from the permission rows
+/// of their policies (the role's and their own; the Public policy without a token), fetched from Settings over gRPC and
+/// kept per access version. <see cref="CallerResolver"/>'s version moves within 200 ms of any access change
+/// (<c>AccessChanged</c> / Redis), and a new version drops everything kept here, so a changed permission applies
+/// within a second on every replica. Admins bypass it.
+/// </summary>
+public sealed class PermissionEngine(GrpcClientFactory clients, CallerResolver resolver)
+{
+    private const int MaxEntries = 10_000;
+    private readonly ConcurrentDictionary<string, CallerPermissions> _cache = new();
+    private long _version = -1;
+
+    /// <summary>The caller's permissions; <paramref name="caller"/> null is the Public policy.</summary>
+    public async ValueTask<CallerPermissions> ForAsync(CallerIdentity? caller, CancellationToken ct)
+    {
+        if (caller?.Admin == true) return CallerPermissions.Admin;
+        var version = resolver.Version;
+        if (Interlocked.Exchange(ref _version, version) != version) _cache.Clear();
+        var key = caller?.UserId ?? "";
+        if (_cache.TryGetValue(key, out var known)) return known;
+
+        GetPermissionsReply reply;
+        try
+        {
+            var client = clients.CreateClient<AccessService.AccessClient>(nameof(AccessService.AccessClient));
+            reply = await client.GetPermissionsAsync(new GetPermissionsRequest { UserId = key }, cancellationToken: ct);
+        }
+        catch (RpcException e)
+        {
+            // without the rows nothing may be read: a clear 503, never a guess
+            throw DirectusException.ServiceUnavailable(ResourceNames.Settings, $"Permissions unavailable ({e.StatusCode})");
+        }
+        var permissions = CallerPermissions.From(reply);
+        if (_cache.Count >= MaxEntries) _cache.Clear();
+        _cache[key] = permissions;
+        return permissions;
+    }
+}
+
+/// <summary>
+/// A caller's permissions per collection and action. Several policies granting the same action combine as Directus
+/// combines them: a row is visible when any policy's filter admits it, and the readable fields are the union of their
+/// fields. (Directus 11 goes further and hides, per row, the fields of a policy whose filter that row fails; we show the
+/// union on every visible row — documented in docs/architecture.md.)
+/// </summary>
+public sealed class CallerPermissions : ICollectionAccess
+{
+    public static readonly CallerPermissions Admin = new(null, []);
+
+    private readonly Dictionary<(string Collection, string Action), CollectionReadAccess>? _grants;
+
+    private CallerPermissions(Dictionary<(string, string), CollectionReadAccess>? grants, IReadOnlyList<string> policyIds)
+    {
+        _grants = grants;
+        PolicyIds = policyIds;
+    }
+
+    public bool IsAdmin => _grants is null;
+    public IReadOnlyList<string> PolicyIds { get; }
+
+    public CollectionReadAccess? Read(string collection) => Action(collection, "read");
+
+    /// <summary>The grant for <paramref name="action"/> on <paramref name="collection"/>, or null when there is none.</summary>
+    public CollectionReadAccess? Action(string collection, string action) =>
+        _grants is null ? CollectionReadAccess.Everything : _grants.GetValueOrDefault((collection, action));
+
+    public static CallerPermissions From(GetPermissionsReply reply)
+    {
+        var grants = new Dictionary<(string, string), CollectionReadAccess>();
+        foreach (var group in reply.Permissions.GroupBy(p => (p.Collection, p.Action)))
+        {
+            var filters = new List<Filter>();
+            var unfiltered = false;
+            var fields = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var row in group)
+            {
+                if (row.PermissionsJson.Length == 0 || JsonNode.Parse(row.PermissionsJson) is not JsonObject { Count: > 0 } filter)
+                    unfiltered = true;
+                else
+                    filters.Add(FilterParser.Parse(filter, "permissions"));
+                if (row.HasFields) fields.UnionWith(row.Fields);
+            }
+            Filter? rowFilter = unfiltered ? null : filters.Count == 1 ? filters[0] : new OrFilter(filters);
+            grants[group.Key] = new CollectionReadAccess(rowFilter, fields);
+        }
+        return new CallerPermissions(grants, [.. reply.PolicyIds]);
+    }
+}
