@@ -203,6 +203,7 @@ public sealed class SchemaStore(
                 Meta: new FieldMeta(Interface: "numeric", Readonly: true, Hidden: true)));
         }
         var key = keys[0] with { Nullable = false, Unique = true };
+        if (key.Meta?.Sort is null) key = key with { Meta = (key.Meta ?? new FieldMeta()) with { Sort = 1 } };
         if (key.Type == "uuid" && !key.Special.Contains("uuid"))
             key = key with { Meta = (key.Meta ?? new FieldMeta()) with { Special = [.. key.Special, "uuid"] } };
         return [key, .. list.Where(f => !f.IsPrimaryKey).Select((f, i) => f.Meta?.Sort is null ? f with { Meta = (f.Meta ?? new FieldMeta()) with { Sort = i + 2 } } : f)];
