@@ -19,10 +19,10 @@ public static class SchemaApi
                 .Select(c => (JsonNode)SchemaJson.Collection(c)).ToArray()))).WithName("ListCollections");
         collections.MapGet("/{collection}", (string collection, HttpContext context, SchemaCache cache, CancellationToken ct) =>
             Read(context, cache, ct, s => SchemaJson.Collection(Collection(s, collection)))).WithName("ReadCollection");
-        collections.MapPost("", (HttpContext context, SchemaStore store, CancellationToken ct) =>
-            Write(context, ct, async body => SchemaJson.Collection(await store.CreateCollectionAsync(body, ct)))).WithName("CreateCollection");
-        collections.MapPatch("/{collection}", (string collection, HttpContext context, SchemaStore store, CancellationToken ct) =>
-            Write(context, ct, async body => SchemaJson.Collection(await store.UpdateCollectionAsync(collection, body, ct)))).WithName("UpdateCollection");
+        collections.MapPost("", (HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
+            Write(context, cache, ct, body => store.CreateCollectionAsync(body, ct), (_, c) => SchemaJson.Collection(c))).WithName("CreateCollection");
+        collections.MapPatch("/{collection}", (string collection, HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
+            Write(context, cache, ct, body => store.UpdateCollectionAsync(collection, body, ct), (_, c) => SchemaJson.Collection(c))).WithName("UpdateCollection");
         collections.MapDelete("/{collection}", async (string collection, HttpContext context, SchemaStore store, CancellationToken ct) =>
         {
             context.RequireAdmin();
@@ -38,17 +38,9 @@ public static class SchemaApi
         fields.MapGet("/{collection}/{field}", (string collection, string field, HttpContext context, SchemaCache cache, CancellationToken ct) =>
             Read(context, cache, ct, s => SchemaJson.Field(s, Collection(s, collection).Field(field) ?? throw DirectusException.Forbidden()))).WithName("ReadField");
         fields.MapPost("/{collection}", (string collection, HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
-            Write(context, ct, async body =>
-            {
-                var field = await store.CreateFieldAsync(collection, body, ct);
-                return SchemaJson.Field(await cache.GetAsync(ct), field);
-            })).WithName("CreateField");
+            Write(context, cache, ct, body => store.CreateFieldAsync(collection, body, ct), SchemaJson.Field)).WithName("CreateField");
         fields.MapPatch("/{collection}/{field}", (string collection, string field, HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
-            Write(context, ct, async body =>
-            {
-                var updated = await store.UpdateFieldAsync(collection, field, body, ct);
-                return SchemaJson.Field(await cache.GetAsync(ct), updated);
-            })).WithName("UpdateField");
+            Write(context, cache, ct, body => store.UpdateFieldAsync(collection, field, body, ct), SchemaJson.Field)).WithName("UpdateField");
         fields.MapDelete("/{collection}/{field}", async (string collection, string field, HttpContext context, SchemaStore store, CancellationToken ct) =>
         {
             context.RequireAdmin();
@@ -67,17 +59,9 @@ public static class SchemaApi
         relations.MapGet("/{collection}/{field}", (string collection, string field, HttpContext context, SchemaCache cache, CancellationToken ct) =>
             Read(context, cache, ct, s => SchemaJson.Relation(s, s.ManyToOne(collection, field) ?? throw DirectusException.Forbidden()))).WithName("ReadRelation");
         relations.MapPost("", (HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
-            Write(context, ct, async body =>
-            {
-                var relation = await store.CreateRelationAsync(body, ct);
-                return SchemaJson.Relation(await cache.GetAsync(ct), relation);
-            })).WithName("CreateRelation");
+            Write(context, cache, ct, body => store.CreateRelationAsync(body, ct), SchemaJson.Relation)).WithName("CreateRelation");
         relations.MapPatch("/{collection}/{field}", (string collection, string field, HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
-            Write(context, ct, async body =>
-            {
-                var relation = await store.UpdateRelationAsync(collection, field, body, ct);
-                return SchemaJson.Relation(await cache.GetAsync(ct), relation);
-            })).WithName("UpdateRelation");
+            Write(context, cache, ct, body => store.UpdateRelationAsync(collection, field, body, ct), SchemaJson.Relation)).WithName("UpdateRelation");
         relations.MapDelete("/{collection}/{field}", async (string collection, string field, HttpContext context, SchemaStore store, CancellationToken ct) =>
         {
             context.RequireAdmin();
@@ -97,10 +81,13 @@ public static class SchemaApi
         return Data(shape(await cache.GetAsync(ct)));
     }
 
-    private static async Task<IResult> Write(HttpContext context, CancellationToken ct, Func<JsonObject, Task<JsonNode>> apply)
+    /// <summary>Applies the body, then shapes the result with the schema after the change (the store refreshed this replica's cache).</summary>
+    private static async Task<IResult> Write<T>(HttpContext context, SchemaCache cache, CancellationToken ct,
+        Func<JsonObject, Task<T>> apply, Func<SchemaSnapshot, T, JsonNode> shape)
     {
         context.RequireAdmin();
-        return Data(await apply(await JsonBody.ReadObjectAsync(context.Request, ct)));
+        var result = await apply(await JsonBody.ReadObjectAsync(context.Request, ct));
+        return Data(shape(await cache.GetAsync(ct), result));
     }
 
     private static IResult Data(JsonNode data) => TypedResults.Json(new JsonObject { ["data"] = data });

@@ -134,7 +134,7 @@ public static partial class SchemaReader
     /// A column default as PostgreSQL prints it (<c>'draft'::character varying</c>, <c>42</c>, <c>true</c>, <c>now()</c>)
     /// back to the JSON value a caller gave; a function default other than the current time reads as null.
     /// </summary>
-    public static JsonNode? ParseDefault(string? expression, string type)
+    private static JsonNode? ParseDefault(string? expression, string type)
     {
         if (expression is null || expression.StartsWith("NULL", StringComparison.Ordinal)) return null;
         if (expression is "now()" or "CURRENT_TIMESTAMP" or "CURRENT_DATE" or "CURRENT_TIME" or "LOCALTIMESTAMP" or "LOCALTIME"

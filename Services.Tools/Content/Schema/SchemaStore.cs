@@ -200,9 +200,10 @@ public sealed class SchemaStore(
             if (list.Any(f => f.Field == "id"))
                 throw DirectusException.InvalidPayload("Field \"id\" must be the primary key (schema.is_primary_key), or mark another field as the key", "fields");
             keys.Add(new FieldSchema(collection, "id", "integer", IsPrimaryKey: true, Nullable: false, Unique: true, AutoIncrement: true,
-                Meta: new FieldMeta(Interface: "input", Readonly: true, Hidden: true)));
+                Meta: new FieldMeta(Interface: "numeric", Readonly: true, Hidden: true)));
         }
         var key = keys[0] with { Nullable = false, Unique = true };
+        if (key.Meta?.Sort is null) key = key with { Meta = (key.Meta ?? new FieldMeta()) with { Sort = 1 } };
         if (key.Type == "uuid" && !key.Special.Contains("uuid"))
             key = key with { Meta = (key.Meta ?? new FieldMeta()) with { Special = [.. key.Special, "uuid"] } };
         return [key, .. list.Where(f => !f.IsPrimaryKey).Select((f, i) => f.Meta?.Sort is null ? f with { Meta = (f.Meta ?? new FieldMeta()) with { Sort = i + 2 } } : f)];
