@@ -43,17 +43,30 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     }
 
     /// <summary>Updates one item inside the update grant and answers its key; an unknown key or one outside the grant is 403.</summary>
-    public async Task<JsonNode> UpdateAsync(string collection, JsonNode key, JsonObject payload)
+    public Task<JsonNode> UpdateAsync(string collection, JsonNode key, JsonObject payload) => UpdateAsync(collection, key, payload, rowsChecked: false);
+
+    /// <summary>Updates several items, every key checked against the grant's row filter before any is written or validated.</summary>
+    public async Task<IReadOnlyList<JsonNode>> UpdateManyAsync(string collection, IReadOnlyList<(JsonNode Key, JsonObject Data)> items)
+    {
+        var grant = Grant(collection, "update");
+        if (grant.RowFilter is not null) await RequireWithinAsync(Table(collection), grant, items.Select(i => i.Key).ToList());
+        var updated = new List<JsonNode>();
+        foreach (var (key, data) in items) updated.Add(await UpdateAsync(collection, key, data, rowsChecked: true));
+        return updated;
+    }
+
+    private async Task<JsonNode> UpdateAsync(string collection, JsonNode key, JsonObject payload, bool rowsChecked)
     {
         var table = Table(collection);
         var grant = Grant(collection, "update");
         var values = (JsonObject)payload.DeepClone();
         values.Remove(table.PrimaryKey!);
         CheckFields(table, values, grant);
+        // the row filter first: a row outside it is refused as unknown, before its validation could tell it apart
+        if (grant.RowFilter is not null && !rowsChecked) await RequireWithinAsync(table, grant, [key]);
         if (caller.Permissions.Rules(collection, "update").Validation is { } validation)
             PayloadValidation.Check(validation, values, creating: false, caller.Context);
         Stamp(table, values, "date-updated", "user-updated");
-        if (grant.RowFilter is not null) await RequireWithinAsync(table, grant, [key]);
 
         var children = await ResolveRelationsAsync(table, values);
         var scope = Scope();

@@ -45,25 +45,15 @@ public static class ItemsWriteApi
             if (body is JsonArray batch)
             {
                 // a batch: every object names its own item by its primary key
-                var items = batch.Select(i => Item(i)).ToList();
-                var keys = await writer.WriteAsync(caller, async write =>
-                {
-                    var updated = new List<JsonNode>();
-                    foreach (var item in items)
-                        updated.Add(await write.UpdateAsync(collection, item[pk]?.DeepClone() ?? throw DirectusException.InvalidPayload($"Every item of a batch update needs its primary key \"{pk}\"", pk), item));
-                    return updated;
-                }, ct);
+                var items = batch.Select(i => Item(i)).Select(item => (item[pk]?.DeepClone()
+                    ?? throw DirectusException.InvalidPayload($"Every item of a batch update needs its primary key \"{pk}\"", pk), item)).ToList();
+                var keys = await writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, items), ct);
                 return await ReadBackAsync(context, collection, keys, one: false, caller, reader, schema, ct);
             }
             var request = Item(body);
             var data = request["data"] as JsonObject ?? throw DirectusException.InvalidPayload("\"data\" must be an object of the values to write", "data");
             var targets = await TargetsAsync(collection, request, caller, writer, ct);
-            var written = await writer.WriteAsync(caller, async write =>
-            {
-                var updated = new List<JsonNode>();
-                foreach (var key in targets) updated.Add(await write.UpdateAsync(collection, key, data));
-                return updated;
-            }, ct);
+            var written = await writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, targets.Select(key => (key, data)).ToList()), ct);
             return await ReadBackAsync(context, collection, written, one: false, caller, reader, schema, ct);
         }).WithName("UpdateItems");
 

@@ -53,7 +53,8 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         var (_, articles) = await CreateArticlesAsync();
         var ids = await SeedAsync(articles);
 
-        using (var one = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{ids[0]}?fields=title,views", new { title = "Renamed" }))
+        // an admin's unknown field is ignored, as Directus writes only the fields a collection has
+        using (var one = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{ids[0]}?fields=title,views", new { title = "Renamed", no_such_field = 1 }))
         {
             var data = await AccessTestUsers.DataAsync(one);
             Assert.Equal("Renamed", data["title"]!.GetValue<string>());
@@ -190,7 +191,7 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         var ids = await SeedAsync(articles); // views 5, 20, 30, 10
         var (writer, policy) = await UserAsync();
         await GrantAsync(policy, articles, "read", new { }, ["*"]);
-        await GrantAsync(policy, articles, "update", new { views = new { _gte = 10 } }, ["title"]);
+        await GrantAsync(policy, articles, "update", new { views = new { _gte = 10 } }, ["title"], validation: new { title = new { _starts_with = "A" } });
         Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{articles}", 200, TimeSpan.FromSeconds(2)), "the grants did not apply");
 
         using (var outside = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[0]}", new { title = "Hacked" }))
@@ -199,6 +200,12 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
             Assert.Equal(HttpStatusCode.Forbidden, mixed.StatusCode);
         using (var field = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { views = 0 }))
             Assert.Equal(HttpStatusCode.Forbidden, field.StatusCode);
+        using (var invalid = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { title = "Bad" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+            Assert.Equal("FAILED_VALIDATION", await CodeAsync(invalid));
+        }
+        Assert.Equal("Second", (await RowsAsync(articles))[ids[1]].Title);
         using (var inside = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { title = "Allowed" }))
             Assert.Equal("Allowed", (await AccessTestUsers.DataAsync(inside))["title"]!.GetValue<string>());
 
