@@ -14,7 +14,7 @@ namespace AiAssistant.Services.Tools.Content.Items;
 /// leaves untouched is not judged (the stored value passed when it was written); relational conditions are not
 /// evaluated in memory and pass.
 /// </summary>
-internal static class PayloadValidation
+public static class PayloadValidation
 {
     public static void Check(Filter validation, JsonObject values, bool creating, QueryContext context)
     {
