@@ -9,6 +9,12 @@ public static class ErrorCodes
 {
     public const string InvalidPayload = "INVALID_PAYLOAD";
     public const string InvalidQuery = "INVALID_QUERY";
+    public const string FailedValidation = "FAILED_VALIDATION";
+    public const string RecordNotUnique = "RECORD_NOT_UNIQUE";
+    public const string NotNullViolation = "NOT_NULL_VIOLATION";
+    public const string ValueTooLong = "VALUE_TOO_LONG";
+    public const string ValueOutOfRange = "VALUE_OUT_OF_RANGE";
+    public const string InvalidForeignKey = "INVALID_FOREIGN_KEY";
     public const string InvalidCredentials = "INVALID_CREDENTIALS";
     public const string Forbidden = "FORBIDDEN";
     public const string RouteNotFound = "ROUTE_NOT_FOUND";

@@ -9,7 +9,8 @@ namespace AiAssistant.Services.Tools.Content.Items;
 
 /// <summary>
 /// <c>GET /items/:collection</c> and <c>GET /items/:collection/:id</c> in Directus's shapes, with the whole query
-/// language, under the caller's read permissions (<see cref="PermissionEngine"/>; the Public policy without a token).
+/// language, under the caller's read permissions (<see cref="PermissionEngine"/>; the Public policy without a token);
+/// the writes are <see cref="ItemsWriteApi"/>.
 /// </summary>
 public static class ItemsApi
 {
@@ -45,6 +46,7 @@ public static class ItemsApi
             var item = page.Items.FirstOrDefault() ?? throw DirectusException.Forbidden();
             return Results.Json(new JsonObject { ["data"] = item.DeepClone() });
         }).WithName("ReadItem");
+        group.MapItemWrites();
         return app;
     }
 

@@ -16,14 +16,21 @@ public sealed record ItemsPage(JsonArray Items, long? TotalCount, long? FilterCo
 /// </summary>
 public sealed class ItemsReader(NpgsqlDataSource dataSource, SchemaCache schemaCache, TimeProvider time)
 {
-    public async Task<ItemsPage> ReadAsync(string collection, ItemQuery query, ICollectionAccess access, QueryContext context, CancellationToken ct)
+    public async Task<ItemsPage> ReadAsync(string collection, ItemQuery query, ICollectionAccess access, QueryContext context, CancellationToken ct) =>
+        await ReadAsync(await schemaCache.GetAsync(ct), collection, query, access, context, null, ct);
+
+    /// <summary>
+    /// A read against <paramref name="schema"/> (system tables bring their own), inside <paramref name="transaction"/>
+    /// when a write checks the rows it is about to change.
+    /// </summary>
+    public async Task<ItemsPage> ReadAsync(SchemaSnapshot schema, string collection, ItemQuery query, ICollectionAccess access,
+        QueryContext context, NpgsqlTransaction? transaction, CancellationToken ct)
     {
-        var schema = await schemaCache.GetAsync(ct);
         var compiled = new ItemsQueryCompiler(schema).Compile(collection, query, access, context);
         try
         {
             var items = new JsonArray();
-            await using (var command = compiled.Items.CreateCommand(dataSource))
+            await using (var command = transaction is null ? compiled.Items.CreateCommand(dataSource) : compiled.Items.CreateCommand(transaction))
             await using (var reader = await command.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct))
                     items.Add(JsonNode.Parse(reader.GetString(0)));

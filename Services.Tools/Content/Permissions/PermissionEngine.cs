@@ -62,10 +62,13 @@ public sealed class CallerPermissions : ICollectionAccess
     public static readonly CallerPermissions Admin = new(null, []);
 
     private readonly Dictionary<(string Collection, string Action), CollectionReadAccess>? _grants;
+    private readonly Dictionary<(string Collection, string Action), WriteRules> _rules;
 
-    private CallerPermissions(Dictionary<(string, string), CollectionReadAccess>? grants, IReadOnlyList<string> policyIds)
+    private CallerPermissions(Dictionary<(string, string), CollectionReadAccess>? grants, IReadOnlyList<string> policyIds,
+        Dictionary<(string, string), WriteRules>? rules = null)
     {
         _grants = grants;
+        _rules = rules ?? [];
         PolicyIds = policyIds;
     }
 
@@ -78,9 +81,13 @@ public sealed class CallerPermissions : ICollectionAccess
     public CollectionReadAccess? Action(string collection, string action) =>
         _grants is null ? CollectionReadAccess.Everything : _grants.GetValueOrDefault((collection, action));
 
+    /// <summary>The validation and presets of the grant for <paramref name="action"/>; none for admins or without a grant.</summary>
+    public WriteRules Rules(string collection, string action) => _rules.GetValueOrDefault((collection, action)) ?? WriteRules.None;
+
     public static CallerPermissions From(GetPermissionsReply reply)
     {
         var grants = new Dictionary<(string, string), CollectionReadAccess>();
+        var rules = new Dictionary<(string, string), WriteRules>();
         foreach (var group in reply.Permissions.GroupBy(p => (p.Collection, p.Action)))
         {
             var filters = new List<Filter>();
@@ -96,7 +103,36 @@ public sealed class CallerPermissions : ICollectionAccess
             }
             Filter? rowFilter = unfiltered ? null : filters.Count == 1 ? filters[0] : new OrFilter(filters);
             grants[group.Key] = new CollectionReadAccess(rowFilter, fields);
+            rules[group.Key] = WriteRules.From(group.ToList());
         }
-        return new CallerPermissions(grants, [.. reply.PolicyIds]);
+        return new CallerPermissions(grants, [.. reply.PolicyIds], rules);
+    }
+}
+
+/// <summary>
+/// What a write grant adds to its row filter and fields: <see cref="Validation"/>, a filter the written values must
+/// pass (several policies: passing any one suffices, as their row filters combine), and <see cref="Presets"/>, default
+/// values for fields the payload leaves out (several policies: merged, a later row's value winning).
+/// </summary>
+public sealed record WriteRules(Filter? Validation, JsonObject Presets)
+{
+    public static readonly WriteRules None = new(null, []);
+
+    public static WriteRules From(IReadOnlyList<Permission> rows)
+    {
+        var validations = new List<Filter>();
+        var unvalidated = false;
+        var presets = new JsonObject();
+        foreach (var row in rows)
+        {
+            if (row.ValidationJson.Length == 0 || JsonNode.Parse(row.ValidationJson) is not JsonObject { Count: > 0 } validation)
+                unvalidated = true;
+            else
+                validations.Add(FilterParser.Parse(validation, "validation"));
+            if (row.PresetsJson.Length > 0 && JsonNode.Parse(row.PresetsJson) is JsonObject given)
+                foreach (var (field, value) in given) presets[field] = value?.DeepClone();
+        }
+        Filter? combined = unvalidated || validations.Count == 0 ? null : validations.Count == 1 ? validations[0] : new OrFilter(validations);
+        return new WriteRules(combined, presets);
     }
 }

@@ -45,13 +45,16 @@ internal static class ColumnValues
     };
 
     /// <summary>The operand as a parameter value of the column's type.</summary>
-    public static object Convert(FieldSchema field, JsonNode operand, string op)
+    public static object Convert(FieldSchema field, JsonNode operand, string op) =>
+        operand is JsonValue v && TryConvert(field, v) is { } value ? value : throw Bad(field, operand, op);
+
+    /// <summary>A JSON scalar as a parameter value of the column's type, or null when it is not one; item writes raise their own error.</summary>
+    public static object? TryConvert(FieldSchema field, JsonValue v)
     {
-        if (operand is not JsonValue v) throw Bad(field, operand, op);
         var kind = v.GetValueKind();
         var text = kind == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString();
         var inv = CultureInfo.InvariantCulture;
-        object? value = field.Type switch
+        return field.Type switch
         {
             "integer" => int.TryParse(text, NumberStyles.AllowLeadingSign, inv, out var i) ? i : null,
             "bigInteger" => long.TryParse(text, NumberStyles.AllowLeadingSign, inv, out var l) ? l : null,
@@ -67,7 +70,6 @@ internal static class ColumnValues
             "json" => v.ToJsonString(),
             _ => text,
         };
-        return value ?? throw Bad(field, operand, op);
     }
 
     /// <summary>A list operand (<c>_in</c>) as a typed array parameter.</summary>

@@ -12,6 +12,14 @@ public sealed record SqlStatement(string Text, IReadOnlyList<NpgsqlParameter> Pa
         foreach (var p in Parameters) command.Parameters.Add(p.Clone());
         return command;
     }
+
+    /// <summary>A command inside <paramref name="transaction"/>: a write reads what it checks in the transaction it writes in.</summary>
+    public NpgsqlCommand CreateCommand(NpgsqlTransaction transaction)
+    {
+        var command = new NpgsqlCommand(Text, transaction.Connection, transaction);
+        foreach (var p in Parameters) command.Parameters.Add(p.Clone());
+        return command;
+    }
 }
 
 /// <summary>

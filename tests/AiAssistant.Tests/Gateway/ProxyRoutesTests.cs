@@ -36,6 +36,8 @@ public sealed class ProxyRoutesTests(ServersFixture servers)
         { "/flows", "tools" },
         { "/mcp", "tools" },
         { "/schema/snapshot", "tools" },
+        { "/activity", "tools" },
+        { "/revisions", "tools" },
     };
 
     [Theory]

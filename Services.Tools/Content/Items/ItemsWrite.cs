@@ -1,0 +1,258 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AiAssistant.ServiceDefaults.Errors;
+using AiAssistant.Services.Tools.Content.Query;
+using AiAssistant.Services.Tools.Content.Schema;
+using Npgsql;
+
+namespace AiAssistant.Services.Tools.Content.Items;
+
+/// <summary>
+/// The writes of one request inside its transaction, each under the caller's grant for its action on its collection
+/// (nested writes under the related collection's). A key the grant's row filter excludes is refused exactly like an
+/// unknown key (403), so a write cannot probe for rows the caller may not touch. Identifiers come from the schema
+/// only, quoted; every value is a typed parameter.
+/// </summary>
+public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsReader reader, NpgsqlTransaction transaction, CancellationToken ct)
+{
+    /// <summary>Creates one item (its m2o objects first, its o2m objects after) and answers its key.</summary>
+    public async Task<JsonNode> CreateAsync(string collection, JsonObject payload)
+    {
+        var table = Table(collection);
+        var grant = Grant(collection, "create");
+        var rules = caller.Permissions.Rules(collection, "create");
+        CheckFields(table, payload, grant);
+        var values = new JsonObject();
+        foreach (var (field, preset) in rules.Presets) values[field] = DynamicValues.Resolve(preset, caller.Context);
+        foreach (var (field, value) in payload) values[field] = value?.DeepClone();
+        if (rules.Validation is { } validation) PayloadValidation.Check(validation, values, creating: true, caller.Context);
+        Stamp(table, values, "date-created", "user-created");
+        if (table.Field(table.PrimaryKey!) is { Type: "uuid" } uuidKey && values[uuidKey.Field] is null) values[uuidKey.Field] = Guid.NewGuid().ToString();
+
+        var children = await ResolveRelationsAsync(table, values);
+        var scope = Scope();
+        var columns = Columns(table, values);
+        var sql = columns.Count == 0
+            ? $"insert into {CompileScope.Quote(collection)} as t0 default values"
+            : $"insert into {CompileScope.Quote(collection)} as t0 ({string.Join(", ", columns.Select(c => CompileScope.Quote(c.Field.Field)))}) "
+              + $"values ({string.Join(", ", columns.Select(c => Param(scope, c.Field, c.Value)))})";
+        var (key, row) = await ReturningAsync(scope, table, sql) ?? throw new InvalidOperationException("insert returned no row");
+        await RecordAsync("create", collection, key, row, Delta(columns));
+        await WriteChildrenAsync(children, key);
+        return key;
+    }
+
+    /// <summary>Updates one item inside the update grant and answers its key; an unknown key or one outside the grant is 403.</summary>
+    public Task<JsonNode> UpdateAsync(string collection, JsonNode key, JsonObject payload) => UpdateAsync(collection, key, payload, rowsChecked: false);
+
+    /// <summary>Updates several items, every key checked against the grant's row filter before any is written or validated.</summary>
+    public async Task<IReadOnlyList<JsonNode>> UpdateManyAsync(string collection, IReadOnlyList<(JsonNode Key, JsonObject Data)> items)
+    {
+        var grant = Grant(collection, "update");
+        if (grant.RowFilter is not null) await RequireWithinAsync(Table(collection), grant, items.Select(i => i.Key).ToList());
+        var updated = new List<JsonNode>();
+        foreach (var (key, data) in items) updated.Add(await UpdateAsync(collection, key, data, rowsChecked: true));
+        return updated;
+    }
+
+    private async Task<JsonNode> UpdateAsync(string collection, JsonNode key, JsonObject payload, bool rowsChecked)
+    {
+        var table = Table(collection);
+        var grant = Grant(collection, "update");
+        var values = (JsonObject)payload.DeepClone();
+        values.Remove(table.PrimaryKey!);
+        CheckFields(table, values, grant);
+        // the row filter first: a row outside it is refused as unknown, before its validation could tell it apart
+        if (grant.RowFilter is not null && !rowsChecked) await RequireWithinAsync(table, grant, [key]);
+        if (caller.Permissions.Rules(collection, "update").Validation is { } validation)
+            PayloadValidation.Check(validation, values, creating: false, caller.Context);
+        Stamp(table, values, "date-updated", "user-updated");
+
+        var children = await ResolveRelationsAsync(table, values);
+        var scope = Scope();
+        var columns = Columns(table, values);
+        var pk = CompileScope.Quote(table.PrimaryKey!);
+        // an update of relations only still touches the row, so an unknown key is found out the same way
+        var set = columns.Count == 0 ? $"{pk} = t0.{pk}" : string.Join(", ", columns.Select(c => $"{CompileScope.Quote(c.Field.Field)} = {Param(scope, c.Field, c.Value)}"));
+        var sql = $"update {CompileScope.Quote(collection)} as t0 set {set} where t0.{pk} = {Param(scope, table.Field(table.PrimaryKey!)!, key)}";
+        var (written, row) = await ReturningAsync(scope, table, sql) ?? throw DirectusException.Forbidden();
+        await RecordAsync("update", collection, written, row, Delta(columns));
+        await WriteChildrenAsync(children, written);
+        return written;
+    }
+
+    /// <summary>Deletes the items with <paramref name="keys"/> inside the delete grant; any unknown key or one outside it is 403 and nothing is deleted.</summary>
+    public async Task<IReadOnlyList<JsonNode>> DeleteAsync(string collection, IReadOnlyList<JsonNode> keys)
+    {
+        var table = Table(collection);
+        var grant = Grant(collection, "delete");
+        if (grant.RowFilter is not null) await RequireWithinAsync(table, grant, keys);
+        var pk = table.Field(table.PrimaryKey!)!;
+        foreach (var key in keys)
+        {
+            var scope = Scope();
+            var sql = $"delete from {CompileScope.Quote(collection)} as t0 where t0.{CompileScope.Quote(pk.Field)} = {Param(scope, pk, key)}";
+            var (deleted, _) = await ReturningAsync(scope, table, sql) ?? throw DirectusException.Forbidden();
+            await RecordAsync("delete", collection, deleted, null, null);
+        }
+        return keys;
+    }
+
+    /// <summary>A singleton's one row: updated when it exists, created otherwise.</summary>
+    public async Task<JsonNode> UpsertSingletonAsync(string collection, JsonObject payload)
+    {
+        var table = Table(collection);
+        var pk = table.Field(table.PrimaryKey!)!;
+        var column = "t0." + CompileScope.Quote(pk.Field);
+        await using var command = new NpgsqlCommand(
+            $"select to_json({ColumnValues.Output(pk, column)})::text from {CompileScope.Quote(collection)} as t0 order by {column} limit 1 for update",
+            transaction.Connection, transaction);
+        return await command.ExecuteScalarAsync(ct) is string key
+            ? await UpdateAsync(collection, JsonNode.Parse(key)!, payload)
+            : await CreateAsync(collection, payload);
+    }
+
+    private CollectionSchema Table(string collection) =>
+        schema.Collection(collection) is { PrimaryKey: not null } table ? table : throw QueryErrors.ForbiddenCollection(collection);
+
+    private CollectionReadAccess Grant(string collection, string action) =>
+        caller.Permissions.Action(collection, action) ?? throw QueryErrors.ForbiddenCollection(collection);
+
+    /// <summary>
+    /// A field outside the grant is 403 with Directus's message, unknown fields included, so a payload cannot probe the
+    /// schema. Admins are not checked: Directus writes the fields the collection has and ignores the rest.
+    /// </summary>
+    private void CheckFields(CollectionSchema table, JsonObject payload, CollectionReadAccess grant)
+    {
+        if (caller.Permissions.IsAdmin) return;
+        foreach (var (field, _) in payload)
+            if (table.Field(field) is null || !grant.CanRead(field)) throw QueryErrors.ForbiddenField(field, table.Collection);
+    }
+
+    /// <summary>Directus's special fields: the time and the user of the write, whatever the payload says.</summary>
+    private void Stamp(CollectionSchema table, JsonObject values, string dateSpecial, string userSpecial)
+    {
+        foreach (var field in table.Fields.Values)
+        {
+            if (field.Special.Contains(dateSpecial))
+                values[field.Field] = caller.Context.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            else if (field.Special.Contains(userSpecial))
+                values[field.Field] = caller.Context.UserId;
+        }
+    }
+
+    /// <summary>An m2o given as an object is written first and its key stored; an o2m given as a list is returned to write once the parent's key is known.</summary>
+    private async Task<List<(RelationSchema Relation, JsonArray Items)>> ResolveRelationsAsync(CollectionSchema table, JsonObject values)
+    {
+        var children = new List<(RelationSchema, JsonArray)>();
+        foreach (var (field, value) in values.ToList())
+        {
+            if (table.Field(field) is not { } f) continue;
+            if (!f.IsAlias && value is JsonObject related && schema.ManyToOne(table.Collection, field) is { RelatedCollection: { } target })
+                values[field] = await WriteRelatedAsync(target, related, null);
+            else if (f.IsAlias && value is JsonArray items && schema.OneToMany(table.Collection, field) is { JunctionField: null } o2m)
+                children.Add((o2m, items));
+            else if (f.IsAlias && value is not null)
+                throw DirectusException.InvalidPayload($"Field \"{field}\" of collection \"{table.Collection}\" is written through its related items: give a list of objects (many-to-many writes are not supported yet)", field);
+        }
+        return children;
+    }
+
+    private async Task WriteChildrenAsync(List<(RelationSchema Relation, JsonArray Items)> children, JsonNode parentKey)
+    {
+        foreach (var (relation, items) in children)
+            foreach (var item in items)
+                await WriteRelatedAsync(relation.Collection, item as JsonObject ?? new JsonObject { [Table(relation.Collection).PrimaryKey!] = item?.DeepClone() },
+                    (relation.Field, parentKey));
+    }
+
+    /// <summary>A related item with its key is updated (or only linked), one without is created; <paramref name="link"/> sets the o2m foreign key.</summary>
+    private async Task<JsonNode> WriteRelatedAsync(string collection, JsonObject item, (string Field, JsonNode Key)? link)
+    {
+        var table = Table(collection);
+        var payload = (JsonObject)item.DeepClone();
+        if (link is var (field, key)) payload[field] = key.DeepClone();
+        return payload[table.PrimaryKey!] is { } existing && payload.Count > 1
+            ? await UpdateAsync(collection, existing.DeepClone(), payload)
+            : payload[table.PrimaryKey!] is { } only ? only.DeepClone() : await CreateAsync(collection, payload);
+    }
+
+    /// <summary>The columns of <paramref name="values"/> the table has, in payload order; aliases and unknown fields are not columns.</summary>
+    private static List<(FieldSchema Field, JsonNode? Value)> Columns(CollectionSchema table, JsonObject values) =>
+        values.Where(v => table.Field(v.Key) is { IsAlias: false }).Select(v => (table.Field(v.Key)!, v.Value)).ToList();
+
+    private static JsonObject Delta(List<(FieldSchema Field, JsonNode? Value)> columns) =>
+        new(columns.Select(c => KeyValuePair.Create(c.Field.Field, c.Value?.DeepClone())));
+
+    /// <summary>403 unless every key is a row the grant's row filter admits (in this transaction, so the check and the write see the same rows).</summary>
+    private async Task RequireWithinAsync(CollectionSchema table, CollectionReadAccess grant, IReadOnlyList<JsonNode> keys)
+    {
+        var pk = table.PrimaryKey!;
+        var access = new DelegateAccess(c => c == table.Collection ? grant with { Fields = null } : caller.Permissions.Read(c));
+        var query = new ItemQuery
+        {
+            Fields = [pk], Limit = -1,
+            Filter = new FieldCondition(pk, FilterOperator.In, new JsonArray(keys.Select(k => k.DeepClone()).ToArray())),
+        };
+        var found = await reader.ReadAsync(schema, table.Collection, query, access, caller.Context, transaction, ct);
+        if (found.Items.Count < keys.Select(k => k.ToJsonString()).Distinct().Count()) throw DirectusException.Forbidden();
+    }
+
+    private CompileScope Scope() => new(schema, caller.Permissions, caller.Context);
+
+    /// <summary>A value as a parameter of its column's type: 400 <c>INVALID_PAYLOAD</c> or <c>VALUE_TOO_LONG</c> naming the field, before PostgreSQL sees it.</summary>
+    private static string Param(CompileScope scope, FieldSchema field, JsonNode? value)
+    {
+        var sqlType = ColumnValues.SqlType(field);
+        object converted = value switch
+        {
+            null => DBNull.Value,
+            _ when field.Type == "json" => value.ToJsonString(),
+            JsonArray list when field.Type == "csv" => string.Join(",", list.Select(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : i?.ToJsonString())),
+            JsonValue v => ColumnValues.TryConvert(field, v) ?? throw Invalid(field, value),
+            _ => throw Invalid(field, value),
+        };
+        if (converted is string text && field.Type is "string" or "hash" && text.Length > (field.MaxLength ?? 255))
+            throw WriteErrors.TooLong(field.Field, field.Collection);
+        return scope.Param(converted, sqlType);
+    }
+
+    private static DirectusException Invalid(FieldSchema field, JsonNode value) => DirectusException.InvalidPayload(
+        $"{value.ToJsonString()} is not a valid {field.Type} for field \"{field.Field}\" in collection \"{field.Collection}\"", field.Field);
+
+    /// <summary>Runs a statement returning the key as Directus shows it and the whole row after the write; null when no row matched.</summary>
+    private async Task<(JsonNode Key, JsonNode? Row)?> ReturningAsync(CompileScope scope, CollectionSchema table, string sql)
+    {
+        var pk = table.Field(table.PrimaryKey!)!;
+        var key = $"to_json({ColumnValues.Output(pk, "t0." + CompileScope.Quote(pk.Field))})::text";
+        await using var command = scope.Statement($"{sql} returning {key}, to_jsonb(t0)::text").CreateCommand(transaction);
+        await using var rows = await command.ExecuteReaderAsync(ct);
+        if (!await rows.ReadAsync(ct)) return null;
+        return (JsonNode.Parse(rows.GetString(0))!, rows.IsDBNull(1) ? null : JsonNode.Parse(rows.GetString(1)));
+    }
+
+    /// <summary>The activity row of one item written, and for a create or an update its revision.</summary>
+    private async Task RecordAsync(string action, string collection, JsonNode key, JsonNode? data, JsonObject? delta)
+    {
+        var item = key is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : key.ToJsonString();
+        var activity = """
+            insert into content_activity (action, "user", ip, user_agent, collection, item, origin)
+            values ($1, $2, $3, $4, $5, $6, $7) returning id
+            """;
+        var sql = data is null ? activity : $"""
+            with a as ({activity})
+            insert into content_revisions (activity, collection, item, data, delta) select a.id, $5, $6, $8::jsonb, $9::jsonb from a
+            """;
+        await using var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
+        void Add(object? value, NpgsqlTypes.NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = type });
+        Add(action, NpgsqlTypes.NpgsqlDbType.Text);
+        Add(Guid.TryParse(caller.Context.UserId, out var user) ? user : null, NpgsqlTypes.NpgsqlDbType.Uuid);
+        foreach (var text in new[] { caller.Ip, caller.UserAgent, collection, item, caller.Origin }) Add(text, NpgsqlTypes.NpgsqlDbType.Text);
+        if (data is not null)
+        {
+            Add(data.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Text);
+            Add(delta?.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Text);
+        }
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}

@@ -1,0 +1,386 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using AiAssistant.Tests.Access;
+using Npgsql;
+using Xunit;
+
+namespace AiAssistant.Tests.EndToEnd;
+
+/// <summary>
+/// Writing items through the gateway: creates, updates and deletes in Directus's shapes, one transaction per request
+/// with its activity and revisions, PostgreSQL's refusals as Directus's 400s, and the create/update/delete grants.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class ItemsWriteTests(EndToEndFixture e2e)
+{
+    [Fact]
+    public async Task Creating_one_and_many_answers_them_read_back_and_records_activity_and_revisions()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        using var one = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}?fields=id,title", new { title = "First", views = 5 });
+        var created = await AccessTestUsers.DataAsync(one);
+        Assert.Equal("First", created["title"]!.GetValue<string>());
+        Assert.Null(created["views"]); // ?fields= applies to the answer
+        var firstId = created["id"]!.GetValue<long>();
+
+        using var many = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}", new object[]
+        {
+            new { title = "Second", views = 20 }, new { title = "Third", views = 30 }, new { title = "Fourth", views = 10 },
+        });
+        var list = (await AccessTestUsers.DataAsync(many)).AsArray();
+        Assert.Equal(["Fourth", "Second", "Third"], list.Select(i => i!["title"]!.GetValue<string>()).Order());
+        Assert.Equal(["First", "Fourth", "Second", "Third"], await TitlesAsync(articles));
+
+        var activity = await ListAsync($"/activity?filter[collection][_eq]={articles}&sort=id");
+        Assert.Equal(4, activity.Count);
+        Assert.All(activity, a => Assert.Equal("create", a!["action"]!.GetValue<string>()));
+        var admin = await UserIdAsync(e2e.Gateway);
+        Assert.All(activity, a => Assert.Equal(admin, a!["user"]!.GetValue<string>()));
+        Assert.Equal(firstId.ToString(System.Globalization.CultureInfo.InvariantCulture), activity[0]!["item"]!.GetValue<string>());
+
+        var revisions = await ListAsync($"/revisions?filter[collection][_eq]={articles}&sort=id&fields=*,activity.action");
+        Assert.Equal(4, revisions.Count);
+        Assert.Equal("First", revisions[0]!["data"]!["title"]!.GetValue<string>());
+        Assert.Equal(5, revisions[0]!["delta"]!["views"]!.GetValue<int>());
+        Assert.Equal("create", revisions[0]!["activity"]!["action"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Updating_one_by_keys_by_query_and_as_a_batch_changes_those_rows_only_with_a_revision_of_the_delta()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var ids = await SeedAsync(articles);
+
+        // an admin's unknown field is ignored, as Directus writes only the fields a collection has
+        using (var one = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{ids[0]}?fields=title,views", new { title = "Renamed", no_such_field = 1 }))
+        {
+            var data = await AccessTestUsers.DataAsync(one);
+            Assert.Equal("Renamed", data["title"]!.GetValue<string>());
+            Assert.Equal(5, data["views"]!.GetValue<int>()); // untouched fields keep their values
+        }
+        using (var byKeys = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}", new { keys = new[] { ids[1], ids[2] }, data = new { status = "published" } }))
+            Assert.Equal(2, (await AccessTestUsers.DataAsync(byKeys)).AsArray().Count);
+        using (var byQuery = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}", new { query = new { filter = new { views = new { _gte = 30 } } }, data = new { status = "top" } }))
+            Assert.Single((await AccessTestUsers.DataAsync(byQuery)).AsArray());
+        using (var batch = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}", new object[] { new { id = ids[3], views = 11 }, new { id = ids[0], views = 6 } }))
+            Assert.Equal(2, (await AccessTestUsers.DataAsync(batch)).AsArray().Count);
+
+        var rows = await RowsAsync(articles);
+        Assert.Equal(Row("Renamed", 6, null), rows[ids[0]]);
+        Assert.Equal(Row("Second", 20, "published"), rows[ids[1]]);
+        Assert.Equal(Row("Third", 30, "top"), rows[ids[2]]);
+        Assert.Equal(Row("Fourth", 11, null), rows[ids[3]]);
+
+        var updates = await ListAsync($"/activity?filter[collection][_eq]={articles}&filter[action][_eq]=update&sort=id");
+        Assert.Equal(6, updates.Count);
+        var revision = (await ListAsync($"/revisions?filter[collection][_eq]={articles}&filter[item][_eq]={ids[0]}&sort=-id&limit=2"));
+        Assert.Equal("""{"views":6}""", revision[0]!["delta"]!.ToJsonString());
+        Assert.Equal("Renamed", revision[0]!["data"]!["title"]!.GetValue<string>()); // the whole item after the change
+        Assert.Equal("""{"title":"Renamed"}""", revision[1]!["delta"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Deleting_by_key_by_keys_and_by_query_answers_204_and_records_the_deletes()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var ids = await SeedAsync(articles);
+
+        using (var byKey = await e2e.Gateway.DeleteAsync($"/items/{articles}/{ids[0]}"))
+            Assert.Equal(HttpStatusCode.NoContent, byKey.StatusCode);
+        using (var byKeys = await SendAsync(e2e.Gateway, HttpMethod.Delete, $"/items/{articles}", new[] { ids[1] }))
+            Assert.Equal(HttpStatusCode.NoContent, byKeys.StatusCode);
+        using (var byQuery = await SendAsync(e2e.Gateway, HttpMethod.Delete, $"/items/{articles}", new { query = new { filter = new { views = new { _eq = 30 } } } }))
+            Assert.Equal(HttpStatusCode.NoContent, byQuery.StatusCode);
+        Assert.Equal(["Fourth"], await TitlesAsync(articles));
+        using (var keysObject = await SendAsync(e2e.Gateway, HttpMethod.Delete, $"/items/{articles}", new { keys = new[] { ids[3] } }))
+            Assert.Equal(HttpStatusCode.NoContent, keysObject.StatusCode);
+        Assert.Empty(await TitlesAsync(articles));
+
+        var deletes = await ListAsync($"/activity?filter[collection][_eq]={articles}&filter[action][_eq]=delete&sort=id");
+        Assert.Equal(ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), deletes.Select(d => d!["item"]!.GetValue<string>()));
+        // deleting a key that is not there is refused like a forbidden one
+        using var missing = await e2e.Gateway.DeleteAsync($"/items/{articles}/{ids[0]}");
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_batch_with_one_bad_item_leaves_no_row_no_activity_and_no_revision()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var items = Enumerable.Range(1, 10).Select(i => new JsonObject { ["title"] = $"Item {i}", ["views"] = i }).ToArray();
+        items[6]["title"] = null; // not null in the table
+        using var create = await e2e.Gateway.PostAsync($"/items/{articles}", Json(new JsonArray(items)));
+        Assert.Equal(HttpStatusCode.BadRequest, create.StatusCode);
+        Assert.Equal("NOT_NULL_VIOLATION", await CodeAsync(create));
+        Assert.Empty(await TitlesAsync(articles));
+        Assert.Equal(0, await ScalarAsync($"select count(*) from content_activity where collection = '{articles}'"));
+        Assert.Equal(0, await ScalarAsync($"select count(*) from content_revisions where collection = '{articles}'"));
+
+        // an update batch likewise: the good items before the bad one are not kept
+        var ids = await SeedAsync(articles);
+        using var update = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}", new object[] { new { id = ids[0], title = "Changed" }, new { id = ids[1], views = "many" } });
+        Assert.Equal(HttpStatusCode.BadRequest, update.StatusCode);
+        Assert.Equal("INVALID_PAYLOAD", await CodeAsync(update));
+        Assert.Equal("First", (await RowsAsync(articles))[ids[0]].Title);
+        Assert.Equal(0, await ScalarAsync($"select count(*) from content_activity where collection = '{articles}' and action = 'update'"));
+    }
+
+    [Theory]
+    [InlineData("""{"title":"Dup","code":"taken"}""", "RECORD_NOT_UNIQUE", "code")]
+    [InlineData("""{"views":1}""", "NOT_NULL_VIOLATION", "title")]
+    [InlineData("""{"title":"far too long for twenty characters"}""", "VALUE_TOO_LONG", "title")]
+    [InlineData("""{"title":"Bad","views":"lots"}""", "INVALID_PAYLOAD", "views")]
+    [InlineData("""{"title":"Orphan","author":999999}""", "INVALID_FOREIGN_KEY", "author")]
+    public async Task A_value_the_database_refuses_is_a_400_naming_the_field(string item, string code, string field)
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        using (var first = await e2e.Gateway.PostAsync($"/items/{articles}", Json(JsonNode.Parse("""{"title":"Original","code":"taken"}""")!)))
+            Assert.True(first.IsSuccessStatusCode, await first.Content.ReadAsStringAsync());
+        using var response = await e2e.Gateway.PostAsync($"/items/{articles}", Json(JsonNode.Parse(item)!));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!;
+        Assert.Equal(code, error["extensions"]!["code"]!.GetValue<string>());
+        Assert.Equal(field, error["extensions"]!["field"]!.GetValue<string>());
+        Assert.Contains($"\"{field}\"", error["message"]!.GetValue<string>());
+        Assert.Equal(["Original"], await TitlesAsync(articles));
+    }
+
+    [Fact]
+    public async Task A_create_grant_limits_the_fields_fills_its_presets_and_enforces_its_validation()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var (writer, policy) = await UserAsync();
+        await GrantAsync(policy, articles, "read", new { }, ["*"]);
+        await GrantAsync(policy, articles, "create", new { }, ["title", "views"],
+            validation: new { views = new { _gte = 0 } }, presets: new { status = "draft" });
+        Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{articles}", 200, TimeSpan.FromSeconds(2)), "the grants did not apply");
+
+        using (var ok = await writer.PostAsJsonAsync($"/items/{articles}", new { title = "Mine", views = 3 }))
+            Assert.Equal("draft", (await AccessTestUsers.DataAsync(ok))["status"]!.GetValue<string>());
+
+        using (var outside = await writer.PostAsJsonAsync($"/items/{articles}", new { title = "Sneaky", status = "published" }))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+            var error = JsonNode.Parse(await outside.Content.ReadAsStringAsync())!["errors"]![0]!;
+            Assert.Equal($"You don't have permission to access field \"status\" in collection \"{articles}\" or it does not exist.", error["message"]!.GetValue<string>());
+        }
+        using (var invalid = await writer.PostAsJsonAsync($"/items/{articles}", new { title = "Negative", views = -1 }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+            var error = JsonNode.Parse(await invalid.Content.ReadAsStringAsync())!["errors"]![0]!;
+            Assert.Equal("FAILED_VALIDATION", error["extensions"]!["code"]!.GetValue<string>());
+            Assert.Equal("views", error["extensions"]!["field"]!.GetValue<string>());
+            Assert.Equal("gte", error["extensions"]!["type"]!.GetValue<string>());
+            Assert.Equal("Validation failed for field \"views\". Value has to be greater than or equal to 0.", error["message"]!.GetValue<string>());
+        }
+        // an update needs its own grant
+        var id = (await RowsAsync(articles)).Keys.Single();
+        using (var update = await writer.PatchAsJsonAsync($"/items/{articles}/{id}", new { title = "Edited" }))
+            Assert.Equal(HttpStatusCode.Forbidden, update.StatusCode);
+        Assert.Equal(["Mine"], await TitlesAsync(articles));
+        var activity = await ListAsync($"/activity?filter[collection][_eq]={articles}");
+        Assert.Equal(await UserIdAsync(writer), activity.Single()!["user"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_update_grant_with_a_row_filter_cannot_touch_rows_outside_it()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var ids = await SeedAsync(articles); // views 5, 20, 30, 10
+        var (writer, policy) = await UserAsync();
+        await GrantAsync(policy, articles, "read", new { }, ["*"]);
+        await GrantAsync(policy, articles, "update", new { views = new { _gte = 10 } }, ["title"], validation: new { title = new { _starts_with = "A" } });
+        Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{articles}", 200, TimeSpan.FromSeconds(2)), "the grants did not apply");
+
+        using (var outside = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[0]}", new { title = "Hacked" }))
+            Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+        using (var mixed = await writer.PatchAsJsonAsync($"/items/{articles}", new { keys = new[] { ids[1], ids[0] }, data = new { title = "Hacked" } }))
+            Assert.Equal(HttpStatusCode.Forbidden, mixed.StatusCode);
+        using (var field = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { views = 0 }))
+            Assert.Equal(HttpStatusCode.Forbidden, field.StatusCode);
+        using (var invalid = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { title = "Bad" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+            Assert.Equal("FAILED_VALIDATION", await CodeAsync(invalid));
+        }
+        Assert.Equal("Second", (await RowsAsync(articles))[ids[1]].Title);
+        using (var inside = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { title = "Allowed" }))
+            Assert.Equal("Allowed", (await AccessTestUsers.DataAsync(inside))["title"]!.GetValue<string>());
+
+        var rows = await RowsAsync(articles);
+        Assert.Equal("First", rows[ids[0]].Title);
+        Assert.Equal(Row("Allowed", 20, null), rows[ids[1]]);
+    }
+
+    [Fact]
+    public async Task A_delete_grant_with_a_row_filter_deletes_only_inside_it_and_no_grant_writes_nothing()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var ids = await SeedAsync(articles);
+        var (writer, policy) = await UserAsync();
+        await GrantAsync(policy, articles, "read", new { }, ["*"]);
+        Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{articles}", 200, TimeSpan.FromSeconds(2)), "the read grant did not apply");
+
+        // only a read grant: every write is 403 and nothing changes
+        using (var create = await writer.PostAsJsonAsync($"/items/{articles}", new { title = "New" }))
+            Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+        using (var update = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[0]}", new { title = "New" }))
+            Assert.Equal(HttpStatusCode.Forbidden, update.StatusCode);
+        using (var delete = await writer.DeleteAsync($"/items/{articles}/{ids[0]}"))
+            Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        Assert.Equal(["First", "Fourth", "Second", "Third"], await TitlesAsync(articles));
+
+        await GrantAsync(policy, articles, "delete", new { views = new { _gte = 20 } }, null);
+        Assert.True(await BecomesDeletableAsync(writer, articles, ids[2]), "the delete grant did not apply");
+        using (var outside = await SendAsync(writer, HttpMethod.Delete, $"/items/{articles}", new[] { ids[1], ids[0] }))
+            Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+        Assert.Equal(["First", "Fourth", "Second"], await TitlesAsync(articles));
+        Assert.Equal(1, await ScalarAsync($"select count(*) from content_activity where collection = '{articles}' and action = 'delete'"));
+    }
+
+    [Fact]
+    public async Task Nested_writes_create_the_m2o_first_and_the_o2m_with_their_foreign_key()
+    {
+        var (authors, articles) = await CreateArticlesAsync();
+        using (var withAuthor = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}?fields=title,author.name", new { title = "Nested", author = new { name = "Ada" } }))
+            Assert.Equal("Ada", (await AccessTestUsers.DataAsync(withAuthor))["author"]!["name"]!.GetValue<string>());
+        using (var withArticles = await e2e.Gateway.PostAsJsonAsync($"/items/{authors}?fields=name,articles.title", new { name = "Grace", articles = new[] { new { title = "One" }, new { title = "Two" } } }))
+            Assert.Equal(["One", "Two"], (await AccessTestUsers.DataAsync(withArticles))["articles"]!.AsArray().Select(a => a!["title"]!.GetValue<string>()).Order());
+
+        Assert.Equal(2, await ScalarAsync($"select count(*) from \"{articles}\" a join \"{authors}\" w on w.id = a.author where w.name = 'Grace'"));
+        Assert.Equal(5, await ScalarAsync($"select count(*) from content_activity where collection in ('{articles}', '{authors}')"));
+
+        // a nested item the caller may not create fails the whole request
+        var (writer, policy) = await UserAsync();
+        await GrantAsync(policy, articles, "read", new { }, ["*"]);
+        await GrantAsync(policy, articles, "create", new { }, ["*"]);
+        Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{articles}", 200, TimeSpan.FromSeconds(2)), "the grants did not apply");
+        using (var nested = await writer.PostAsJsonAsync($"/items/{articles}", new { title = "Mine", author = new { name = "Nobody" } }))
+            Assert.Equal(HttpStatusCode.Forbidden, nested.StatusCode);
+        Assert.Equal(0, await ScalarAsync($"select count(*) from \"{articles}\" where title = 'Mine'"));
+    }
+
+    [Fact]
+    public async Task Patching_a_singleton_creates_its_one_row_then_updates_it()
+    {
+        var settings = "site_" + Guid.NewGuid().ToString("N")[..6];
+        await PostAsync("/collections", new { collection = settings, schema = new { }, meta = new { singleton = true }, fields = new object[] { new { field = "tagline", type = "string" } } });
+        foreach (var tagline in new[] { "Hello", "Bonjour" })
+        {
+            using var response = await e2e.Gateway.PatchAsJsonAsync($"/items/{settings}", new { tagline });
+            Assert.Equal(tagline, (await AccessTestUsers.DataAsync(response))["tagline"]!.GetValue<string>());
+        }
+        Assert.Equal(1, await ScalarAsync($"select count(*) from \"{settings}\""));
+        Assert.Equal(1, await ScalarAsync($"select count(*) from \"{settings}\" where tagline = 'Bonjour'"));
+    }
+
+    /// <summary>authors(id, name, articles o2m) and articles(id, title varchar(20) not null, code unique, views, status, author → authors).</summary>
+    private async Task<(string Authors, string Articles)> CreateArticlesAsync()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var (authors, articles) = ($"authors_{suffix}", $"articles_{suffix}");
+        await PostAsync("/collections", new { collection = authors, schema = new { }, fields = new object[] { new { field = "name", type = "string" } } });
+        await PostAsync("/collections", new
+        {
+            collection = articles, schema = new { },
+            fields = new object[]
+            {
+                new { field = "title", type = "string", schema = new { max_length = 20, is_nullable = false } },
+                new { field = "code", type = "string", schema = new { is_unique = true } },
+                new { field = "views", type = "integer" }, new { field = "status", type = "string" }, new { field = "author", type = "integer" },
+            },
+        });
+        await PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors, meta = new { one_field = "articles" } });
+        return (authors, articles);
+    }
+
+    /// <summary>Four articles created through the API; their keys in order (views 5, 20, 30, 10).</summary>
+    private async Task<long[]> SeedAsync(string articles)
+    {
+        using var response = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}?fields=id", new object[]
+        {
+            new { title = "First", views = 5 }, new { title = "Second", views = 20 }, new { title = "Third", views = 30 }, new { title = "Fourth", views = 10 },
+        });
+        return (await AccessTestUsers.DataAsync(response)).AsArray().Select(i => i!["id"]!.GetValue<long>()).Order().ToArray();
+    }
+
+    private async Task<(HttpClient Client, string Policy)> UserAsync()
+    {
+        var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
+        var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
+        var token = "st-" + Guid.NewGuid().ToString("N");
+        await PostAsync("/users", new { email = AccessTestUsers.Unique("writer-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
+        return (AccessTestUsers.Client(e2e.GatewayUrl, token), policy);
+    }
+
+    private async Task GrantAsync(string policy, string collection, string action, object permissions, string[]? fields, object? validation = null, object? presets = null) =>
+        await PostAsync("/permissions", new { policy, collection, action, fields, permissions, validation, presets });
+
+    /// <summary>Polls a delete the grant admits until it answers 204 (grants apply within a second).</summary>
+    private static async Task<bool> BecomesDeletableAsync(HttpClient client, string collection, long id)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            using var response = await client.DeleteAsync($"/items/{collection}/{id}");
+            if (response.StatusCode == HttpStatusCode.NoContent) return true;
+            await Task.Delay(25);
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(2));
+        return false;
+    }
+
+    private static async Task<string> UserIdAsync(HttpClient client) =>
+        JsonNode.Parse(await client.GetStringAsync("/users/me"))!["data"]!["id"]!.GetValue<string>();
+
+    private async Task<JsonArray> ListAsync(string path) => JsonNode.Parse(await e2e.Gateway.GetStringAsync(path))!["data"]!.AsArray();
+
+    private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, object body) =>
+        client.SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) });
+
+    private async Task PostAsync(string path, object body)
+    {
+        using var response = await e2e.Gateway.PostAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private async Task<List<string>> TitlesAsync(string collection)
+    {
+        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"select title from \"{collection}\" order by title", connection);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var titles = new List<string>();
+        while (await reader.ReadAsync()) titles.Add(reader.GetString(0));
+        return titles;
+    }
+
+    private async Task<Dictionary<long, (string Title, int? Views, string? Status)>> RowsAsync(string collection)
+    {
+        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"select id, title, views, status from \"{collection}\"", connection);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new Dictionary<long, (string, int?, string?)>();
+        while (await reader.ReadAsync())
+            rows[Convert.ToInt64(reader.GetValue(0))] = (reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+        return rows;
+    }
+
+    private static (string Title, int? Views, string? Status) Row(string title, int? views, string? status) => (title, views, status);
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    private static async Task<string> CodeAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>();
+}
