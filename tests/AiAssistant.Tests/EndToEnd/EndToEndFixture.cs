@@ -8,6 +8,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using AiAssistant.ProviderSimulator;
 using AiAssistant.Tests.Infrastructure;
+using Npgsql;
 using Xunit;
 
 namespace AiAssistant.Tests.EndToEnd;
@@ -68,6 +69,26 @@ public sealed class EndToEndFixture : IAsyncLifetime
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         return client;
     }
+
+    /// <summary>POSTs <paramref name="body"/> as the admin; a failure fails the test with the answer.</summary>
+    public async Task PostAsync(string path, object body)
+    {
+        using var response = await Gateway.PostAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>One number from the content database (counts, keys), read past every service.</summary>
+    public async Task<long> ContentScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Postgres.ConnectionStringFor("content"));
+        await connection.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The <c>extensions.code</c> of a Directus error envelope.</summary>
+    public static async Task<string> ErrorCodeAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>();
 
     /// <summary>A fresh random provider key, remembered for the leak checks.</summary>
     public string NewKey()

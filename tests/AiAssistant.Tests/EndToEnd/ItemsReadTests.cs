@@ -41,7 +41,7 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
 
         using var missing = await e2e.Gateway.GetAsync($"/items/{articles}/999");
         Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
-        Assert.Equal("FORBIDDEN", await CodeAsync(missing));
+        Assert.Equal("FORBIDDEN", await EndToEndFixture.ErrorCodeAsync(missing));
     }
 
     [Theory]
@@ -56,8 +56,8 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
         var (_, articles) = await CreateArticlesAsync();
         using var response = await e2e.Gateway.GetAsync($"/items/{articles}?{query}");
         Assert.Equal(status, response.StatusCode);
-        Assert.Equal(code, await CodeAsync(response));
-        Assert.Equal(4, await CountAsync(articles));
+        Assert.Equal(code, await EndToEndFixture.ErrorCodeAsync(response));
+        Assert.Equal(4, await e2e.ContentScalarAsync($"select count(*) from \"{articles}\""));
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
         var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
         var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
         var token = "st-" + Guid.NewGuid().ToString("N");
-        await PostAsync("/users", new { email = AccessTestUsers.Unique("reader-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
+        await e2e.PostAsync("/users", new { email = AccessTestUsers.Unique("reader-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
         using var reader = AccessTestUsers.Client(e2e.GatewayUrl, token);
 
         // nothing granted yet: the collection is as invisible as an unknown one
@@ -122,13 +122,13 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
     {
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (authors, articles) = ($"authors_{suffix}", $"articles_{suffix}");
-        await PostAsync("/collections", new { collection = authors, schema = new { }, fields = new object[] { new { field = "name", type = "string" } } });
-        await PostAsync("/collections", new
+        await e2e.PostAsync("/collections", new { collection = authors, schema = new { }, fields = new object[] { new { field = "name", type = "string" } } });
+        await e2e.PostAsync("/collections", new
         {
             collection = articles, schema = new { },
             fields = new object[] { new { field = "title", type = "string" }, new { field = "views", type = "integer" }, new { field = "author", type = "integer" } },
         });
-        await PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors });
+        await e2e.PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors });
 
         await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
         await connection.OpenAsync();
@@ -139,20 +139,4 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
         return (authors, articles);
     }
 
-    private async Task PostAsync(string path, object body)
-    {
-        using var response = await e2e.Gateway.PostAsJsonAsync(path, body);
-        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private async Task<long> CountAsync(string collection)
-    {
-        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
-        await connection.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"select count(*) from \"{collection}\"", connection);
-        return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<string> CodeAsync(HttpResponseMessage response) =>
-        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>();
 }

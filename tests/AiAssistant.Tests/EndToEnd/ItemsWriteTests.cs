@@ -113,18 +113,18 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         items[6]["title"] = null; // not null in the table
         using var create = await e2e.Gateway.PostAsync($"/items/{articles}", Json(new JsonArray(items)));
         Assert.Equal(HttpStatusCode.BadRequest, create.StatusCode);
-        Assert.Equal("NOT_NULL_VIOLATION", await CodeAsync(create));
+        Assert.Equal("NOT_NULL_VIOLATION", await EndToEndFixture.ErrorCodeAsync(create));
         Assert.Empty(await TitlesAsync(articles));
-        Assert.Equal(0, await ScalarAsync($"select count(*) from content_activity where collection = '{articles}'"));
-        Assert.Equal(0, await ScalarAsync($"select count(*) from content_revisions where collection = '{articles}'"));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{articles}'"));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from content_revisions where collection = '{articles}'"));
 
         // an update batch likewise: the good items before the bad one are not kept
         var ids = await SeedAsync(articles);
         using var update = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}", new object[] { new { id = ids[0], title = "Changed" }, new { id = ids[1], views = "many" } });
         Assert.Equal(HttpStatusCode.BadRequest, update.StatusCode);
-        Assert.Equal("INVALID_PAYLOAD", await CodeAsync(update));
+        Assert.Equal("INVALID_PAYLOAD", await EndToEndFixture.ErrorCodeAsync(update));
         Assert.Equal("First", (await RowsAsync(articles))[ids[0]].Title);
-        Assert.Equal(0, await ScalarAsync($"select count(*) from content_activity where collection = '{articles}' and action = 'update'"));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{articles}' and action = 'update'"));
     }
 
     [Theory]
@@ -203,7 +203,7 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         using (var invalid = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { title = "Bad" }))
         {
             Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
-            Assert.Equal("FAILED_VALIDATION", await CodeAsync(invalid));
+            Assert.Equal("FAILED_VALIDATION", await EndToEndFixture.ErrorCodeAsync(invalid));
         }
         Assert.Equal("Second", (await RowsAsync(articles))[ids[1]].Title);
         using (var inside = await writer.PatchAsJsonAsync($"/items/{articles}/{ids[1]}", new { title = "Allowed" }))
@@ -237,7 +237,7 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         using (var outside = await SendAsync(writer, HttpMethod.Delete, $"/items/{articles}", new[] { ids[1], ids[0] }))
             Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
         Assert.Equal(["First", "Fourth", "Second"], await TitlesAsync(articles));
-        Assert.Equal(1, await ScalarAsync($"select count(*) from content_activity where collection = '{articles}' and action = 'delete'"));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{articles}' and action = 'delete'"));
     }
 
     [Fact]
@@ -249,8 +249,8 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         using (var withArticles = await e2e.Gateway.PostAsJsonAsync($"/items/{authors}?fields=name,articles.title", new { name = "Grace", articles = new[] { new { title = "One" }, new { title = "Two" } } }))
             Assert.Equal(["One", "Two"], (await AccessTestUsers.DataAsync(withArticles))["articles"]!.AsArray().Select(a => a!["title"]!.GetValue<string>()).Order());
 
-        Assert.Equal(2, await ScalarAsync($"select count(*) from \"{articles}\" a join \"{authors}\" w on w.id = a.author where w.name = 'Grace'"));
-        Assert.Equal(5, await ScalarAsync($"select count(*) from content_activity where collection in ('{articles}', '{authors}')"));
+        Assert.Equal(2, await e2e.ContentScalarAsync($"select count(*) from \"{articles}\" a join \"{authors}\" w on w.id = a.author where w.name = 'Grace'"));
+        Assert.Equal(5, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection in ('{articles}', '{authors}')"));
 
         // a nested item the caller may not create fails the whole request
         var (writer, policy) = await UserAsync();
@@ -259,21 +259,21 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{articles}", 200, TimeSpan.FromSeconds(2)), "the grants did not apply");
         using (var nested = await writer.PostAsJsonAsync($"/items/{articles}", new { title = "Mine", author = new { name = "Nobody" } }))
             Assert.Equal(HttpStatusCode.Forbidden, nested.StatusCode);
-        Assert.Equal(0, await ScalarAsync($"select count(*) from \"{articles}\" where title = 'Mine'"));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from \"{articles}\" where title = 'Mine'"));
     }
 
     [Fact]
     public async Task Patching_a_singleton_creates_its_one_row_then_updates_it()
     {
         var settings = "site_" + Guid.NewGuid().ToString("N")[..6];
-        await PostAsync("/collections", new { collection = settings, schema = new { }, meta = new { singleton = true }, fields = new object[] { new { field = "tagline", type = "string" } } });
+        await e2e.PostAsync("/collections", new { collection = settings, schema = new { }, meta = new { singleton = true }, fields = new object[] { new { field = "tagline", type = "string" } } });
         foreach (var tagline in new[] { "Hello", "Bonjour" })
         {
             using var response = await e2e.Gateway.PatchAsJsonAsync($"/items/{settings}", new { tagline });
             Assert.Equal(tagline, (await AccessTestUsers.DataAsync(response))["tagline"]!.GetValue<string>());
         }
-        Assert.Equal(1, await ScalarAsync($"select count(*) from \"{settings}\""));
-        Assert.Equal(1, await ScalarAsync($"select count(*) from \"{settings}\" where tagline = 'Bonjour'"));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{settings}\""));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{settings}\" where tagline = 'Bonjour'"));
     }
 
     /// <summary>authors(id, name, articles o2m) and articles(id, title varchar(20) not null, code unique, views, status, author → authors).</summary>
@@ -281,8 +281,8 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
     {
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (authors, articles) = ($"authors_{suffix}", $"articles_{suffix}");
-        await PostAsync("/collections", new { collection = authors, schema = new { }, fields = new object[] { new { field = "name", type = "string" } } });
-        await PostAsync("/collections", new
+        await e2e.PostAsync("/collections", new { collection = authors, schema = new { }, fields = new object[] { new { field = "name", type = "string" } } });
+        await e2e.PostAsync("/collections", new
         {
             collection = articles, schema = new { },
             fields = new object[]
@@ -292,7 +292,7 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
                 new { field = "views", type = "integer" }, new { field = "status", type = "string" }, new { field = "author", type = "integer" },
             },
         });
-        await PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors, meta = new { one_field = "articles" } });
+        await e2e.PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors, meta = new { one_field = "articles" } });
         return (authors, articles);
     }
 
@@ -311,12 +311,12 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
         var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
         var token = "st-" + Guid.NewGuid().ToString("N");
-        await PostAsync("/users", new { email = AccessTestUsers.Unique("writer-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
+        await e2e.PostAsync("/users", new { email = AccessTestUsers.Unique("writer-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
         return (AccessTestUsers.Client(e2e.GatewayUrl, token), policy);
     }
 
     private async Task GrantAsync(string policy, string collection, string action, object permissions, string[]? fields, object? validation = null, object? presets = null) =>
-        await PostAsync("/permissions", new { policy, collection, action, fields, permissions, validation, presets });
+        await e2e.PostAsync("/permissions", new { policy, collection, action, fields, permissions, validation, presets });
 
     /// <summary>Polls a delete the grant admits until it answers 204 (grants apply within a second).</summary>
     private static async Task<bool> BecomesDeletableAsync(HttpClient client, string collection, long id)
@@ -342,12 +342,6 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, object body) =>
         client.SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) });
 
-    private async Task PostAsync(string path, object body)
-    {
-        using var response = await e2e.Gateway.PostAsJsonAsync(path, body);
-        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
     private async Task<List<string>> TitlesAsync(string collection)
     {
         await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
@@ -372,15 +366,4 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
     }
 
     private static (string Title, int? Views, string? Status) Row(string title, int? views, string? status) => (title, views, status);
-
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
-        await connection.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
-    }
-
-    private static async Task<string> CodeAsync(HttpResponseMessage response) =>
-        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>();
 }
