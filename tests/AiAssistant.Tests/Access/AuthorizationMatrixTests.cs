@@ -46,6 +46,10 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         ("POST", "/relations", "{}", 401, 403, 403, 400),
         // No such collection: forbidden to everyone alike (no existence leak).
         ("GET", "/items/articles", null, 401, 403, 403, 403),
+        ("POST", "/items/articles", "{}", 401, 403, 403, 403),
+        // Activity and revisions: admins only for now.
+        ("GET", "/activity", null, 401, 403, 403, 200),
+        ("GET", "/revisions", null, 401, 403, 403, 200),
         // Routed by the gateway, not built yet: signed-in callers reach Tools, which has no such route.
         ("GET", "/files", null, 401, 404, 404, 404),
         ("GET", "/folders", null, 401, 404, 404, 404),
