@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
-#   scripts/setup.sh --tests  also Node.js and npm (for the web and client tests to come; no test uses them yet)
+#   scripts/setup.sh --tests  also Node.js and npm, and the packages of the @directus/sdk suite (tests/sdk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
+
+if $want_tests; then
+  echo "setup: installing the SDK suite's packages (tests/sdk)"
+  npm ci --prefix tests/sdk --no-audit --no-fund
+fi
 
 echo "setup: building (Release)"
 dotnet build AiAssistant.sln -c Release -nologo -clp:ErrorsOnly -v:quiet
