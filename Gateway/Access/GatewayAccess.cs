@@ -5,10 +5,11 @@ using Yarp.ReverseProxy.Model;
 namespace AiAssistant.Gateway.Access;
 
 /// <summary>
-/// Who gets through the gateway, first step of the proxy pipeline: everyone to the sign-in routes and
-/// <c>/server/ping</c>, otherwise only a caller whose JWT or static token resolves to an active user (cached; see
-/// <see cref="CallerResolver"/>). The Authorization header travels on unchanged and every service verifies it again
-/// itself. With AI_ENABLED=false the routes to chat do not exist, as in the reference.
+/// Who gets through the gateway, first step of the proxy pipeline. A token that is bad, expired or whose user is not
+/// active is a 401 here (cached; see <see cref="CallerResolver"/>). A request without a token goes on as the Public
+/// policy, as in the reference: each service answers 403 <c>FORBIDDEN</c> where Public has no grant and serves what it
+/// has (content reads and writes under the Public policy's permissions). The Authorization header travels on unchanged
+/// and every service verifies it again itself. With AI_ENABLED=false the routes to chat do not exist, as in the reference.
 /// </summary>
 public sealed class GatewayAccess(RequestDelegate next, CallerResolver callers, IConfiguration configuration)
 {
@@ -28,10 +29,7 @@ public sealed class GatewayAccess(RequestDelegate next, CallerResolver callers, 
 
         var path = context.Request.Path;
         if (!OpenPaths.Any(open => path.Equals(open, StringComparison.OrdinalIgnoreCase)))
-        {
-            if (await callers.AuthenticateAsync(context) is null)
-                throw DirectusException.Unauthenticated("No access token was sent. Send 'Authorization: Bearer <token>'.");
-        }
+            await callers.AuthenticateAsync(context); // null: no token, the Public policy
         await next(context);
     }
 }

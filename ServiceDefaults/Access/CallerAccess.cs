@@ -46,18 +46,21 @@ public static class CallerAccess
         throw DirectusException.Unauthenticated("Identity is not configured on this service.");
     }
 
-    /// <summary>401 without a (valid) token.</summary>
+    /// <summary>
+    /// A signed-in caller. Without a token the request is the Public policy's, which holds no grant for what needs a
+    /// user: 403 <c>FORBIDDEN</c>, as in the reference (a bad token is already a 401 in <see cref="Caller"/>).
+    /// </summary>
     public static CallerIdentity RequireUser(this HttpContext context) =>
-        context.Caller() ?? throw DirectusException.Unauthenticated("No access token was sent. Send 'Authorization: Bearer <token>'.");
+        context.Caller() ?? throw DirectusException.Forbidden();
 
-    /// <summary>401 without a token, 403 FORBIDDEN for a user none of whose policies grants App access.</summary>
+    /// <summary>403 FORBIDDEN without a token and for a user none of whose policies grants App access.</summary>
     public static CallerIdentity RequireApp(this HttpContext context)
     {
         var caller = context.RequireUser();
         return caller.App || caller.Admin ? caller : throw DirectusException.Forbidden();
     }
 
-    /// <summary>401 without a token, 403 FORBIDDEN for a user without admin access.</summary>
+    /// <summary>403 FORBIDDEN without a token and for a user without admin access.</summary>
     public static CallerIdentity RequireAdmin(this HttpContext context)
     {
         var caller = context.RequireUser();

@@ -19,44 +19,44 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
     public static readonly (string Method, string Path, string? Body, int None, int ApiOnly, int App, int Admin)[] Matrix =
     [
         ("GET", "/server/ping", null, 200, 200, 200, 200),
-        ("GET", "/server/info", null, 401, 200, 200, 200),
-        ("GET", "/settings", null, 401, 403, 403, 200),
-        ("PATCH", "/settings", "{}", 401, 403, 403, 200),
+        ("GET", "/server/info", null, 403, 200, 200, 200),
+        ("GET", "/settings", null, 403, 403, 403, 200),
+        ("PATCH", "/settings", "{}", 403, 403, 403, 200),
         ("POST", "/auth/login", "{}", 400, 400, 400, 400),
         ("POST", "/auth/refresh", "{}", 400, 400, 400, 400),
         ("POST", "/auth/logout", "{}", 400, 400, 400, 400),
-        ("GET", "/users/me", null, 401, 200, 200, 200),
-        ("GET", "/users", null, 401, 403, 403, 200),
-        ("POST", "/users", "{}", 401, 403, 403, 400),
-        ("GET", "/roles", null, 401, 403, 403, 200),
-        ("POST", "/roles", "{}", 401, 403, 403, 400),
-        ("GET", "/policies", null, 401, 403, 403, 200),
-        ("POST", "/policies", "{}", 401, 403, 403, 400),
-        ("GET", "/permissions", null, 401, 403, 403, 200),
-        ("GET", "/permissions/me", null, 401, 200, 200, 200),
-        ("POST", "/permissions", "{}", 401, 403, 403, 400),
+        ("GET", "/users/me", null, 403, 200, 200, 200),
+        ("GET", "/users", null, 403, 403, 403, 200),
+        ("POST", "/users", "{}", 403, 403, 403, 400),
+        ("GET", "/roles", null, 403, 403, 403, 200),
+        ("POST", "/roles", "{}", 403, 403, 403, 400),
+        ("GET", "/policies", null, 403, 403, 403, 200),
+        ("POST", "/policies", "{}", 403, 403, 403, 400),
+        ("GET", "/permissions", null, 403, 403, 403, 200),
+        ("GET", "/permissions/me", null, 403, 200, 200, 200),
+        ("POST", "/permissions", "{}", 403, 403, 403, 400),
         // App access, not admin: an invalid chat body is a 400 only for those who may chat.
-        ("POST", "/ai/chat", "{}", 401, 403, 400, 400),
-        ("GET", "/ai/models", null, 401, 403, 200, 200),
-        ("GET", "/collections", null, 401, 403, 403, 200),
-        ("POST", "/collections", "{}", 401, 403, 403, 400),
-        ("GET", "/fields", null, 401, 403, 403, 200),
-        ("POST", "/fields/articles", "{}", 401, 403, 403, 400),
-        ("GET", "/relations", null, 401, 403, 403, 200),
-        ("POST", "/relations", "{}", 401, 403, 403, 400),
+        ("POST", "/ai/chat", "{}", 403, 403, 400, 400),
+        ("GET", "/ai/models", null, 403, 403, 200, 200),
+        ("GET", "/collections", null, 403, 403, 403, 200),
+        ("POST", "/collections", "{}", 403, 403, 403, 400),
+        ("GET", "/fields", null, 403, 403, 403, 200),
+        ("POST", "/fields/articles", "{}", 403, 403, 403, 400),
+        ("GET", "/relations", null, 403, 403, 403, 200),
+        ("POST", "/relations", "{}", 403, 403, 403, 400),
         // No such collection: forbidden to everyone alike (no existence leak).
-        ("GET", "/items/articles", null, 401, 403, 403, 403),
-        ("POST", "/items/articles", "{}", 401, 403, 403, 403),
+        ("GET", "/items/articles", null, 403, 403, 403, 403),
+        ("POST", "/items/articles", "{}", 403, 403, 403, 403),
         // Activity and revisions: admins only for now.
-        ("GET", "/activity", null, 401, 403, 403, 200),
-        ("GET", "/revisions", null, 401, 403, 403, 200),
-        // Routed by the gateway, not built yet: signed-in callers reach Tools, which has no such route.
-        ("GET", "/files", null, 401, 404, 404, 404),
-        ("GET", "/folders", null, 401, 404, 404, 404),
-        ("GET", "/assets/x", null, 401, 404, 404, 404),
-        ("GET", "/flows", null, 401, 404, 404, 404),
-        ("GET", "/mcp", null, 401, 404, 404, 404),
-        ("GET", "/schema/snapshot", null, 401, 404, 404, 404),
+        ("GET", "/activity", null, 403, 403, 403, 200),
+        ("GET", "/revisions", null, 403, 403, 403, 200),
+        // Routed by the gateway, not built yet: every caller reaches Tools, which has no such route.
+        ("GET", "/files", null, 404, 404, 404, 404),
+        ("GET", "/folders", null, 404, 404, 404, 404),
+        ("GET", "/assets/x", null, 404, 404, 404, 404),
+        ("GET", "/flows", null, 404, 404, 404, 404),
+        ("GET", "/mcp", null, 404, 404, 404, 404),
+        ("GET", "/schema/snapshot", null, 404, 404, 404, 404),
     ];
 
     [Fact]
@@ -117,10 +117,11 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         using var settings = AccessTestUsers.Client(e2e.SettingsUrl, null);
         using var tools = AccessTestUsers.Client(e2e.ToolsUrl, null);
         using var chat = AccessTestUsers.Client(e2e.ChatReplicas[0].HttpUrl, null);
-        Assert.Equal(401, (int)(await settings.GetAsync("/settings")).StatusCode);
-        Assert.Equal(401, (int)(await settings.GetAsync("/users")).StatusCode);
-        Assert.Equal(401, (int)(await tools.GetAsync("/collections")).StatusCode);
-        Assert.Equal(401, (int)(await chat.PostAsJsonAsync("/ai/chat", EndToEndFixture.ChatBody("Hello"))).StatusCode);
+        // Without a token each service itself applies the Public policy, which holds no grant here.
+        Assert.Equal(403, (int)(await settings.GetAsync("/settings")).StatusCode);
+        Assert.Equal(403, (int)(await settings.GetAsync("/users")).StatusCode);
+        Assert.Equal(403, (int)(await tools.GetAsync("/collections")).StatusCode);
+        Assert.Equal(403, (int)(await chat.PostAsJsonAsync("/ai/chat", EndToEndFixture.ChatBody("Hello"))).StatusCode);
         // A forged token is refused by the service, not only by the gateway.
         using var forged = AccessTestUsers.Client(e2e.SettingsUrl,
             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpZCI6IngiLCJhZG1pbl9hY2Nlc3MiOnRydWV9.");

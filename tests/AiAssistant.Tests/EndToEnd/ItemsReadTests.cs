@@ -61,13 +61,39 @@ public sealed class ItemsReadTests(EndToEndFixture e2e)
     }
 
     [Fact]
-    public async Task An_unknown_collection_is_403_and_no_token_is_401()
+    public async Task Without_a_token_the_public_policy_reads_what_it_is_granted_and_nothing_else()
     {
-        using var unknown = await e2e.Gateway.GetAsync("/items/no_such_collection");
-        Assert.Equal(HttpStatusCode.Forbidden, unknown.StatusCode);
+        var (authors, articles) = await CreateArticlesAsync();
         using var anonymous = new HttpClient { BaseAddress = new Uri(e2e.GatewayUrl) };
-        using var response = await anonymous.GetAsync("/items/no_such_collection");
-        Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"got {(int)response.StatusCode}");
+        using (var unknown = await anonymous.GetAsync("/items/no_such_collection"))
+            Assert.Equal(HttpStatusCode.Forbidden, unknown.StatusCode);
+        using (var none = await anonymous.GetAsync($"/items/{articles}"))
+            Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
+
+        using var granted = await e2e.Gateway.PostAsJsonAsync("/permissions", new
+        {
+            policy = AiAssistant.Services.Settings.Access.AccessSchema.PublicPolicyId, collection = articles, action = "read", fields = new[] { "id", "title" },
+            permissions = new { views = new { _lt = 15 } },
+        });
+        var permissionId = (await AccessTestUsers.DataAsync(granted))["id"]!.ToString();
+        try
+        {
+            Assert.True(await AccessTestUsers.BecomesAsync(anonymous, $"/items/{articles}", 200, TimeSpan.FromSeconds(1)), "the Public grant did not apply within a second");
+            var items = JsonNode.Parse(await anonymous.GetStringAsync($"/items/{articles}?sort=id"))!["data"]!.AsArray();
+            Assert.Equal(["First", "Fourth"], items.Select(i => i!["title"]!.GetValue<string>()));
+            using (var field = await anonymous.GetAsync($"/items/{articles}?fields=views"))
+                Assert.Equal(HttpStatusCode.Forbidden, field.StatusCode);
+            using (var other = await anonymous.GetAsync($"/items/{authors}"))
+                Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+            // a bad token is still a 401, not the Public policy
+            using var forged = AccessTestUsers.Client(e2e.GatewayUrl, "not-a-known-token");
+            using (var refused = await forged.GetAsync($"/items/{articles}"))
+                Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+        finally
+        {
+            using var removed = await e2e.Gateway.DeleteAsync($"/permissions/{permissionId}");
+        }
     }
 
     [Fact]

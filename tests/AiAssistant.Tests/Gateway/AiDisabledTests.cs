@@ -47,8 +47,9 @@ public sealed class AiDisabledTests(ServersFixture servers)
                 Assert.Equal($"Route {path} doesn't exist.", error["message"]!.GetValue<string>());
                 Assert.Equal("ROUTE_NOT_FOUND", error["extensions"]!["code"]!.GetValue<string>());
             }
-            // The settings stay reachable (here: refused for want of a token, not hidden).
-            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/settings")).StatusCode);
+            // The settings stay routed, not hidden: forwarded (as the Public policy) to a settings service that is not
+            // running here, so the gateway's own 502.
+            Assert.Equal(HttpStatusCode.BadGateway, (await http.GetAsync("/settings")).StatusCode);
         }
         finally
         {
