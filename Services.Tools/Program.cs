@@ -7,6 +7,7 @@ using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Tools.Content.Items;
+using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.Content.Schema;
 using AiAssistant.Services.Tools.ToolRegistry;
 using MassTransit;
@@ -34,7 +35,8 @@ builder.Services.AddSingleton<SchemaStore>();
 builder.Services.AddSingleton<ItemsReader>();
 builder.Services.AddSingleton<IDatabaseSchema, ActivityTables>();
 builder.Services.AddSingleton<ItemsWriter>();
-builder.Services.AddSingleton<AiAssistant.Services.Tools.Content.Permissions.PermissionEngine>();
+builder.Services.AddSingleton<PermissionEngine>();
+builder.Services.AddSingleton<IPermissionSource>(sp => sp.GetRequiredService<PermissionEngine>());
 builder.Services.AddSingleton<ITool, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 

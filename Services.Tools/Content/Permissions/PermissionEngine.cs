@@ -18,7 +18,7 @@ namespace AiAssistant.Services.Tools.Content.Permissions;
 /// (<c>AccessChanged</c> / Redis), and a new version drops everything kept here, so a changed permission applies
 /// within a second on every replica. Admins bypass it.
 /// </summary>
-public sealed class PermissionEngine(GrpcClientFactory clients, CallerResolver resolver)
+public sealed class PermissionEngine(GrpcClientFactory clients, CallerResolver resolver) : IPermissionSource
 {
     private const int MaxEntries = 10_000;
     private readonly ConcurrentDictionary<string, CallerPermissions> _cache = new();
@@ -49,6 +49,13 @@ public sealed class PermissionEngine(GrpcClientFactory clients, CallerResolver r
         _cache[key] = permissions;
         return permissions;
     }
+}
+
+/// <summary>Where a caller's permissions come from: <see cref="PermissionEngine"/>, or a test's fixed rows.</summary>
+public interface IPermissionSource
+{
+    /// <summary>The caller's permissions; <paramref name="caller"/> null is the Public policy.</summary>
+    ValueTask<CallerPermissions> ForAsync(CallerIdentity? caller, CancellationToken ct);
 }
 
 /// <summary>

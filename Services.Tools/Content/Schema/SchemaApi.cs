@@ -1,13 +1,15 @@
 using System.Text.Json.Nodes;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
+using AiAssistant.Services.Tools.Content.Permissions;
 
 namespace AiAssistant.Services.Tools.Content.Schema;
 
 /// <summary>
 /// <c>/collections</c>, <c>/fields</c> and <c>/relations</c> in Directus's shapes (<c>{"data": …}</c>). Writes are
-/// admin only, as in Directus; reads are admin only too until the permission engine filters them. An unknown
-/// collection, field or relation answers 403 FORBIDDEN, as one the caller may not read will.
+/// admin only, as in Directus; a read shows what <see cref="SchemaVisibility"/> leaves of the schema for the caller
+/// (everything for an admin; the Public policy's share without a token). An unknown collection, field or relation
+/// answers 403 FORBIDDEN, exactly as one the caller may not read.
 /// </summary>
 public static class SchemaApi
 {
@@ -76,9 +78,9 @@ public static class SchemaApi
 
     private static async Task<IResult> Read(HttpContext context, SchemaCache cache, CancellationToken ct, Func<SchemaSnapshot, JsonNode> shape)
     {
-        // The permission engine plugs in here: filter collections and fields by the caller's read permissions.
-        context.RequireAdmin();
-        return Data(shape(await cache.GetAsync(ct)));
+        var schema = await cache.GetAsync(ct);
+        var permissions = await context.RequestServices.GetRequiredService<IPermissionSource>().ForAsync(context.Caller(), ct);
+        return Data(shape(permissions.IsAdmin ? schema : SchemaVisibility.For(schema, permissions)));
     }
 
     /// <summary>Applies the body, then shapes the result with the schema after the change (the store refreshed this replica's cache).</summary>

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiAssistant.Contracts.Tools;
+using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.ToolRegistry;
 
 namespace AiAssistant.Services.Tools.Content.Schema;
@@ -8,9 +10,10 @@ namespace AiAssistant.Services.Tools.Content.Schema;
 /// <summary>
 /// The reference's root <c>schema</c> tool, read from this replica's <see cref="SchemaCache"/>: with no keys, the
 /// collections, collection folders and notes; with keys, each field's type, key, required, readonly, note, interface
-/// (with its choices) and relation.
+/// (with its choices) and relation. The caller sees only what it may read (<see cref="SchemaVisibility"/>), so the
+/// model never learns of a collection or field its user could not open.
 /// </summary>
-public sealed class SchemaTool(SchemaCache cache) : ITool
+public sealed class SchemaTool(SchemaCache cache, IPermissionSource permissions) : ITool
 {
     public string Name => "schema";
     public string Description =>
@@ -23,6 +26,8 @@ public sealed class SchemaTool(SchemaCache cache) : ITool
     public async Task<JsonNode?> ExecuteAsync(JsonElement input, Caller caller, CancellationToken ct)
     {
         var schema = await cache.GetAsync(ct);
+        var granted = await permissions.ForAsync(new CallerIdentity(caller.UserId, NullIfEmpty(caller.RoleId), caller.Admin, caller.App), ct);
+        if (!granted.IsAdmin) schema = SchemaVisibility.For(schema, granted);
         var visible = schema.Collections.Values.Where(c => !c.Meta.Hidden).OrderBy(c => c.Collection, StringComparer.Ordinal).ToList();
         if (input.ValueKind == JsonValueKind.Object && input.TryGetProperty("keys", out var keys) && keys.ValueKind == JsonValueKind.Array)
         {
@@ -43,6 +48,8 @@ public sealed class SchemaTool(SchemaCache cache) : ITool
             ["notes"] = notes,
         };
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static JsonArray Names(IEnumerable<CollectionSchema> collections) =>
         new(collections.Select(c => (JsonNode)JsonValue.Create(c.Collection)).ToArray());

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AiAssistant.Contracts.Access;
 using AiAssistant.Contracts.Tools;
+using AiAssistant.Services.Tools.Content.Permissions;
+using AiAssistant.Services.Tools.ToolRegistry;
 using AiAssistant.Services.Tools.Content.Schema;
 using AiAssistant.Tests.Infrastructure;
 using Xunit;
@@ -39,8 +42,32 @@ public sealed class SchemaToolTests(ServersFixture servers) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
-    private async Task<JsonNode> RunAsync(string input) =>
-        (await new SchemaTool(_db.Cache).ExecuteAsync(JsonDocument.Parse(input).RootElement, new Caller { Admin = true }, Ct))!;
+    private async Task<JsonNode> RunAsync(string input, CallerPermissions? permissions = null) =>
+        (await new SchemaTool(_db.Cache, new FixedPermissions(permissions ?? CallerPermissions.Admin))
+            .ExecuteAsync(JsonDocument.Parse(input).RootElement, new Caller { UserId = "u1", Admin = permissions is null }, Ct))!;
+
+    [Fact]
+    public async Task A_user_sees_only_what_it_may_read_and_a_hidden_collection_is_unknown()
+    {
+        var reply = new GetPermissionsReply();
+        reply.Permissions.Add(new Permission { Collection = "articles", Action = "read", HasFields = true, Fields = { "id", "title", "author" } });
+        var user = CallerPermissions.From(reply);
+
+        var list = await RunAsync("{}", user);
+        Assert.Equal(["articles"], list["collections"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Empty(list["collection_folders"]!.AsArray()); // blog holds only authors, which the user may not read
+        var details = await RunAsync("""{"keys":["articles","authors"]}""", user);
+        Assert.Equal(["author", "id", "title"], details["articles"]!.AsObject().Select(f => f.Key).Order());
+        Assert.Null(details["articles"]!["author"]!["relation"]); // its far side is not readable
+        Assert.Null(details["authors"]);
+        var e = await Assert.ThrowsAsync<ToolException>(() => RunAsync("""{"keys":["authors"]}""", user));
+        Assert.Contains("authors", e.Message);
+    }
+
+    private sealed class FixedPermissions(CallerPermissions permissions) : IPermissionSource
+    {
+        public ValueTask<CallerPermissions> ForAsync(AiAssistant.ServiceDefaults.Access.CallerIdentity? caller, CancellationToken ct) => ValueTask.FromResult(permissions);
+    }
 
     [Fact]
     public async Task Without_keys_it_lists_collections_folders_and_notes()
