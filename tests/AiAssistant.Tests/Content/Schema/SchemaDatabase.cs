@@ -12,14 +12,16 @@ namespace AiAssistant.Tests.Content.Schema;
 /// <summary>A fresh content database with the system tables and the outbox, and a schema store over it.</summary>
 internal sealed class SchemaDatabase : IAsyncDisposable
 {
-    private SchemaDatabase(NpgsqlDataSource data, ConnectionMultiplexer redis)
+    private SchemaDatabase(string name, NpgsqlDataSource data, ConnectionMultiplexer redis)
     {
+        Name = name;
         Data = data;
         Redis = redis;
         Cache = NewCache();
         Store = new SchemaStore(data, Cache, new OutboxSignal(), redis, NullLogger<SchemaStore>.Instance);
     }
 
+    public string Name { get; }
     public NpgsqlDataSource Data { get; }
     public ConnectionMultiplexer Redis { get; }
     public SchemaCache Cache { get; }
@@ -35,7 +37,7 @@ internal sealed class SchemaDatabase : IAsyncDisposable
             await using var cmd = data.CreateCommand(sql);
             await cmd.ExecuteNonQueryAsync();
         }
-        return new SchemaDatabase(data, await TestRedis.ConnectAsync(servers.RedisConnectionString));
+        return new SchemaDatabase(database, data, await TestRedis.ConnectAsync(servers.RedisConnectionString));
     }
 
     /// <summary>Another replica's cache over the same database.</summary>
