@@ -62,8 +62,12 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         var values = (JsonObject)payload.DeepClone();
         values.Remove(table.PrimaryKey!);
         CheckFields(table, values, grant);
-        // the row filter first: a row outside it is refused as unknown, before its validation could tell it apart
-        if (grant.RowFilter is not null && !rowsChecked) await RequireWithinAsync(table, grant, [key]);
+        // the row filter first: a row outside it is refused as unknown, before its validation could tell it apart;
+        // a field only some policies grant may be written only on the rows those policies admit
+        var hidden = values.Select(v => grant.Guard(v.Key)).OfType<Filter>().ToList();
+        if (hidden.Count > 0)
+            await RequireWithinAsync(table, grant with { RowFilter = new AndFilter([.. grant.RowFilter is { } rows ? [rows] : Array.Empty<Filter>(), .. hidden]) }, [key]);
+        else if (grant.RowFilter is not null && !rowsChecked) await RequireWithinAsync(table, grant, [key]);
         if (caller.Permissions.Rules(collection, "update").Validation is { } validation)
             PayloadValidation.Check(validation, values, creating: false, caller.Context);
         Stamp(table, values, "date-updated", "user-updated");
@@ -188,7 +192,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     private async Task RequireWithinAsync(CollectionSchema table, CollectionReadAccess grant, IReadOnlyList<JsonNode> keys)
     {
         var pk = table.PrimaryKey!;
-        var access = new DelegateAccess(c => c == table.Collection ? grant with { Fields = null } : caller.Permissions.Read(c));
+        var access = new DelegateAccess(c => c == table.Collection ? grant with { Fields = null, Grants = null } : caller.Permissions.Read(c));
         var query = new ItemQuery
         {
             Fields = [pk], Limit = -1,

@@ -61,8 +61,8 @@ public interface IPermissionSource
 /// <summary>
 /// A caller's permissions per collection and action. Several policies granting the same action combine as Directus
 /// combines them: a row is visible when any policy's filter admits it, and the readable fields are the union of their
-/// fields. (Directus 11 goes further and hides, per row, the fields of a policy whose filter that row fails; we show the
-/// union on every visible row — documented in docs/architecture.md.)
+/// fields — and, as in Directus 11, a field only one policy grants shows only on the rows that policy's filter admits
+/// (null elsewhere; <see cref="CollectionReadAccess.Guard"/>).
 /// </summary>
 public sealed class CallerPermissions : ICollectionAccess
 {
@@ -97,19 +97,17 @@ public sealed class CallerPermissions : ICollectionAccess
         var rules = new Dictionary<(string, string), WriteRules>();
         foreach (var group in reply.Permissions.GroupBy(p => (p.Collection, p.Action)))
         {
-            var filters = new List<Filter>();
-            var unfiltered = false;
-            var fields = new HashSet<string>(StringComparer.Ordinal);
+            var each = new List<FieldGrant>();
             foreach (var row in group)
             {
-                if (row.PermissionsJson.Length == 0 || JsonNode.Parse(row.PermissionsJson) is not JsonObject { Count: > 0 } filter)
-                    unfiltered = true;
-                else
-                    filters.Add(FilterParser.Parse(filter, "permissions"));
-                if (row.HasFields) fields.UnionWith(row.Fields);
+                var filter = row.PermissionsJson.Length == 0 || JsonNode.Parse(row.PermissionsJson) is not JsonObject { Count: > 0 } given
+                    ? null : FilterParser.Parse(given, "permissions");
+                each.Add(new FieldGrant(filter, row.HasFields ? row.Fields.ToHashSet(StringComparer.Ordinal) : []));
             }
-            Filter? rowFilter = unfiltered ? null : filters.Count == 1 ? filters[0] : new OrFilter(filters);
-            grants[group.Key] = new CollectionReadAccess(rowFilter, fields);
+            Filter? rowFilter = each.Any(g => g.RowFilter is null) ? null
+                : each.Count == 1 ? each[0].RowFilter : new OrFilter(each.Select(g => g.RowFilter!).ToList());
+            var fields = each.SelectMany(g => g.Fields).ToHashSet(StringComparer.Ordinal);
+            grants[group.Key] = new CollectionReadAccess(rowFilter, fields, each.Count > 1 ? each : null);
             rules[group.Key] = WriteRules.From(group.ToList());
         }
         return new CallerPermissions(grants, [.. reply.PolicyIds], rules);

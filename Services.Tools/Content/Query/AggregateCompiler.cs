@@ -8,14 +8,14 @@ namespace AiAssistant.Services.Tools.Content.Query;
 /// <c>{"date_created_year": 2024}</c>). Counts are numbers; sums and averages of <c>bigInteger</c> and <c>decimal</c>
 /// are strings, as those fields are.
 /// </summary>
-internal sealed class AggregateCompiler(CollectionSchema collection, string alias, CollectionReadAccess read)
+internal sealed class AggregateCompiler(CollectionSchema collection, string alias, CollectionReadAccess read, FilterCompiler filters)
 {
     public sealed record Group(GroupKey Key, FieldSchema Field, string Expression);
 
     public IReadOnlyList<Group> Groups(IReadOnlyList<GroupKey> keys) => keys.Select(key =>
     {
         var field = Column(key.Field, "groupBy");
-        var column = $"{alias}.{CompileScope.Quote(field.Field)}";
+        var column = filters.Column(collection, alias, field.Field);
         if (key.Function is not { } part) return new Group(key, field, column);
         if (!ColumnValues.IsTemporal(field) || field.Type == "time" && part is DatePart.Year or DatePart.Month or DatePart.Week or DatePart.Day or DatePart.Weekday)
             throw QueryErrors.Invalid($"\"groupBy\" {DateParts.Name(part)}({key.Field}) needs a date or time field; \"{key.Field}\" is {field.Type}.");
@@ -55,7 +55,7 @@ internal sealed class AggregateCompiler(CollectionSchema collection, string alia
 
     private string Function(AggregateFunction function, FieldSchema field)
     {
-        var column = $"{alias}.{CompileScope.Quote(field.Field)}";
+        var column = filters.Column(collection, alias, field.Field);
         string Numeric(string sql) => ColumnValues.IsNumeric(field)
             ? field.Type is "bigInteger" or "decimal" ? $"({sql})::text" : sql
             : throw QueryErrors.Invalid($"\"{AggregateFunctions.Name(function)}\" needs a numeric field; \"{field.Field}\" is {field.Type}.");

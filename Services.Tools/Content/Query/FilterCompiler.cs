@@ -26,6 +26,20 @@ internal sealed class FilterCompiler(CompileScope scope)
     public string? RowFilter(CollectionReadAccess access, CollectionSchema collection, string alias) =>
         access.RowFilter is null ? null : Compile(access.RowFilter, collection, alias, enforce: false);
 
+    /// <summary>
+    /// <paramref name="field"/> of the row <paramref name="alias"/> as the caller sees it: the column, or null on the
+    /// rows where no grant that includes the field admits the row (<see cref="CollectionReadAccess.Guard"/>).
+    /// </summary>
+    public string Column(CollectionSchema collection, string alias, string field) =>
+        Guarded(collection, alias, field, $"{alias}.{CompileScope.Quote(field)}");
+
+    /// <summary><paramref name="expression"/>, the value of <paramref name="field"/>, made null where the field is hidden on the row.</summary>
+    public string Guarded(CollectionSchema collection, string alias, string field, string expression) =>
+        Guard(collection, alias, field) is { } guard ? $"(CASE WHEN {guard} THEN {expression} END)" : expression;
+
+    private string? Guard(CollectionSchema collection, string alias, string field) =>
+        scope.Access.Read(collection.Collection)?.Guard(field) is { } filter ? Compile(filter, collection, alias, enforce: false) : null;
+
     /// <summary>An empty <c>_and</c> or <c>_or</c> constrains nothing, as in Directus (knex drops the empty group).</summary>
     private string Join(IReadOnlyList<Filter> filters, string op, CollectionSchema c, string alias, bool enforce) =>
         filters.Count == 0 ? "TRUE" : "(" + string.Join(op, filters.Select(f => Compile(f, c, alias, enforce))) + ")";
@@ -51,6 +65,8 @@ internal sealed class FilterCompiler(CompileScope scope)
             conditions.Add(rows);
         conditions.Add(Compile(inner, link.Target, target, enforce));
         var exists = $"EXISTS (SELECT 1 FROM {CompileScope.Quote(link.Target.Collection)} {target} WHERE {string.Join(" AND ", conditions)})";
+        // a relational field hidden on a row has no related items there
+        if (enforce && Guard(collection, alias, name) is { } guard) exists = $"({guard} AND {exists})";
         return some ? exists : "NOT " + exists;
     }
 
@@ -60,7 +76,7 @@ internal sealed class FilterCompiler(CompileScope scope)
         var op = FilterOperators.Name(c.Operator);
         if (field.IsAlias)
             throw QueryErrors.Invalid($"\"{c.Field}\" in \"{collection.Collection}\" has no value of its own: filter its related items with _some or _none.");
-        var column = $"{alias}.{CompileScope.Quote(field.Field)}";
+        var column = enforce ? Column(collection, alias, field.Field) : $"{alias}.{CompileScope.Quote(field.Field)}";
         var operand = DynamicValues.Resolve(c.Operand, scope.Context);
         string Value() => operand is null
             ? throw QueryErrors.Invalid($"\"{op}\" on \"{c.Field}\" needs a value, not null.")

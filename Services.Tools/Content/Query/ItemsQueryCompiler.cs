@@ -43,7 +43,7 @@ public sealed class ItemsQueryCompiler(SchemaSnapshot schema, QueryLimits? limit
         var where = new List<string>();
         if (filters.RowFilter(read, collection, alias) is { } rows) where.Add(rows);
         if (query.Filter is not null) where.Add(filters.Compile(query.Filter, collection, alias, enforce: true));
-        if (query.Search is { Length: > 0 } search) where.Add(new SearchCompiler(scope).Compile(search, collection, alias, read));
+        if (query.Search is { Length: > 0 } search) where.Add(new SearchCompiler(scope, filters).Compile(search, collection, alias, read));
         var root = new Root(scope, filters, collection, alias, read, query, $"{CompileScope.Quote(collection.Collection)} {alias}",
             where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where));
         return scope.Statement(shape(root));
@@ -61,7 +61,7 @@ public sealed class ItemsQueryCompiler(SchemaSnapshot schema, QueryLimits? limit
 
     private string Aggregated(Root r)
     {
-        var aggregate = new AggregateCompiler(r.Collection, r.Alias, r.Read);
+        var aggregate = new AggregateCompiler(r.Collection, r.Alias, r.Read, r.Filters);
         var groups = aggregate.Groups(r.Query.GroupBy);
         var sort = r.Query.Sort.Count == 0 ? "" : " ORDER BY " + string.Join(", ", r.Query.Sort.Select(s =>
             (groups.FirstOrDefault(g => g.Key.OutputName == s.Path || g.Key.Function is null && g.Key.Field == s.Path)?.Expression

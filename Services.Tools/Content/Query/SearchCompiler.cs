@@ -7,7 +7,7 @@ namespace AiAssistant.Services.Tools.Content.Query;
 /// Directus's <c>search</c>: case-insensitive substring on string and text fields, equality on numeric fields when the
 /// term is exactly a number, equality on uuid fields when it is a uuid; only over fields the caller may read.
 /// </summary>
-internal sealed class SearchCompiler(CompileScope scope)
+internal sealed class SearchCompiler(CompileScope scope, FilterCompiler filters)
 {
     public string Compile(string term, CollectionSchema collection, string alias, CollectionReadAccess access)
     {
@@ -15,7 +15,7 @@ internal sealed class SearchCompiler(CompileScope scope)
         foreach (var field in collection.Fields.Values)
         {
             if (field.IsAlias || !access.CanRead(field.Field)) continue;
-            var column = $"{alias}.{CompileScope.Quote(field.Field)}";
+            var column = filters.Column(collection, alias, field.Field);
             if (field.Type is "string" or "text")
                 parts.Add($"lower({column}) LIKE lower({scope.Param("%" + FilterCompiler.Escape(term) + "%", "text")})");
             else if (ColumnValues.IsNumeric(field) && IsPlainNumber(term, field))

@@ -64,10 +64,15 @@ internal sealed class SelectionCompiler(CompileScope scope, FilterCompiler filte
         {
             if (entry.Child is not null)
                 throw QueryErrors.Invalid($"\"{entry.Field.Field}\" in \"{collection.Collection}\" is not a relational field, so it has no nested fields.");
-            return ColumnValues.Output(entry.Field, $"{alias}.{CompileScope.Quote(entry.Field.Field)}");
+            return ColumnValues.Output(entry.Field, filters.Column(collection, alias, entry.Field.Field));
         }
         if (!link.ToMany && entry.Child is null)
-            return ColumnValues.Output(entry.Field, $"{alias}.{CompileScope.Quote(entry.Field.Field)}");
+            return ColumnValues.Output(entry.Field, filters.Column(collection, alias, entry.Field.Field));
+        return filters.Guarded(collection, alias, entry.Field.Field, Related(collection, alias, entry, link));
+    }
+
+    private string Related(CollectionSchema collection, string alias, Entry entry, Link link)
+    {
 
         var access = scope.Through(link.Target.Collection, entry.Field.Field, collection.Collection);
         var deep = entry.Deep ?? ItemQuery.Default;
@@ -75,7 +80,7 @@ internal sealed class SelectionCompiler(CompileScope scope, FilterCompiler filte
         var where = new List<string> { link.Join(alias, target) };
         if (filters.RowFilter(access, link.Target, target) is { } rows) where.Add(rows);
         if (deep.Filter is not null) where.Add(filters.Compile(deep.Filter, link.Target, target, enforce: true));
-        if (deep.Search is { Length: > 0 } search) where.Add(new SearchCompiler(scope).Compile(search, link.Target, target, access));
+        if (deep.Search is { Length: > 0 } search) where.Add(new SearchCompiler(scope, filters).Compile(search, link.Target, target, access));
         var table = $"{CompileScope.Quote(link.Target.Collection)} {target}";
         var element = entry.Child is null
             ? ColumnValues.Output(link.Target.Field(link.Target.PrimaryKey!)!, $"{target}.{CompileScope.Quote(link.Target.PrimaryKey!)}")

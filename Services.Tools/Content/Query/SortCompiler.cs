@@ -25,7 +25,7 @@ internal sealed class SortCompiler(CompileScope scope, FilterCompiler filters)
         {
             if (field.IsAlias)
                 throw QueryErrors.Invalid($"\"{string.Join('.', segments)}\" cannot be sorted by: \"{name}\" holds many items. Sort through many-to-one fields only.");
-            return $"{alias}.{CompileScope.Quote(name)}";
+            return filters.Column(collection, alias, name);
         }
         if (link is null or { ToMany: true })
             throw QueryErrors.Invalid($"\"{string.Join('.', segments)}\" cannot be sorted by: \"{name}\" is not a many-to-one field. Sort through many-to-one fields only.");
@@ -33,6 +33,7 @@ internal sealed class SortCompiler(CompileScope scope, FilterCompiler filters)
         var target = scope.NextAlias();
         var where = link.Join(alias, target);
         if (filters.RowFilter(access, link.Target, target) is { } rows) where += " AND " + rows;
-        return $"(SELECT {Path(link.Target, target, segments, index + 1)} FROM {CompileScope.Quote(link.Target.Collection)} {target} WHERE {where})";
+        return filters.Guarded(collection, alias, name,
+            $"(SELECT {Path(link.Target, target, segments, index + 1)} FROM {CompileScope.Quote(link.Target.Collection)} {target} WHERE {where})");
     }
 }

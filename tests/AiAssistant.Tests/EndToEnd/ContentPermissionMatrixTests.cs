@@ -98,6 +98,56 @@ public sealed class ContentPermissionMatrixTests(EndToEndFixture e2e)
         }
     }
 
+    [Fact]
+    public async Task A_field_only_one_policy_grants_is_read_and_written_only_on_that_policys_rows()
+    {
+        var notes = "shared_" + Guid.NewGuid().ToString("N")[..6];
+        await e2e.PostAsync("/collections", new
+        {
+            collection = notes, schema = new { },
+            fields = new object[]
+            {
+                new { field = "title", type = "string" }, new { field = "secret", type = "string" }, new { field = "owner", type = "uuid" },
+                new { field = "open", type = "boolean" },
+            },
+        });
+        // two policies on one role: open rows without the secret, own rows with it (Directus 11 keeps them apart per row)
+        var openPolicy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
+        var ownPolicy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
+        var role = await AccessTestUsers.RoleAsync(e2e.Gateway, openPolicy, ownPolicy);
+        var token = "st-" + Guid.NewGuid().ToString("N");
+        using (var user = await e2e.Gateway.PostAsJsonAsync("/users", new { email = AccessTestUsers.Unique("both-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token }))
+            await AccessTestUsers.DataAsync(user);
+        using var client = AccessTestUsers.Client(e2e.GatewayUrl, token);
+        var self = JsonNode.Parse(await client.GetStringAsync("/users/me"))!["data"]!["id"]!.GetValue<string>();
+        var open = new { open = new { _eq = true } };
+        var own = new { owner = new { _eq = "$CURRENT_USER" } };
+        foreach (var action in new[] { "read", "update" })
+        {
+            await e2e.PostAsync("/permissions", new { policy = openPolicy, collection = notes, action, permissions = open, fields = new[] { "id", "title", "open" } });
+            await e2e.PostAsync("/permissions", new { policy = ownPolicy, collection = notes, action, permissions = own, fields = new[] { "*" } });
+        }
+        var rows = await AdminCreateAsync(notes, new object[]
+        {
+            new { title = "theirs", secret = "SECRET-theirs", open = true, owner = (string?)null },
+            new { title = "mine", secret = "mine-secret", open = false, owner = self },
+        });
+        Assert.True(await AccessTestUsers.BecomesAsync(client, $"/items/{notes}", 200, TimeSpan.FromSeconds(1)), "the grants did not apply within a second");
+
+        var seen = await DataAsync(client, $"/items/{notes}?fields=id,title,secret&sort=id");
+        Assert.Equal(["theirs", "mine"], seen.AsArray().Select(r => r!["title"]!.GetValue<string>()));
+        Assert.Null(seen[0]!["secret"]); // the open row is not theirs: its secret stays hidden
+        Assert.Equal("mine-secret", seen[1]!["secret"]!.GetValue<string>());
+        Assert.Empty((await DataAsync(client, $"/items/{notes}?fields=id&filter[secret][_starts_with]=SECRET")).AsArray());
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, client.PatchAsJsonAsync($"/items/{notes}/{rows[0]}", new { title = "retitled" })));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(client, client.PatchAsJsonAsync($"/items/{notes}/{rows[0]}", new { secret = "overwritten" })));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, client.PatchAsJsonAsync($"/items/{notes}/{rows[1]}", new { secret = "changed" })));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{notes}\" where secret = 'SECRET-theirs' and title = 'retitled'"));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{notes}\" where secret = 'changed'"));
+        Assert.All(_seenByNonAdmins, b => Assert.DoesNotContain("SECRET-", b.Body));
+    }
+
     /// <summary>A user whose one policy grants every action on rows it owns, all fields but <c>secret</c>.</summary>
     private async Task<(HttpClient Client, string Id)> UserWithGrantsAsync(string collection, bool appAccess)
     {

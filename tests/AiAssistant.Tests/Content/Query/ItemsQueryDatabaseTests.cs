@@ -212,6 +212,36 @@ public sealed class ItemsQueryDatabaseTests(ServersFixture servers) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_field_one_policy_grants_shows_only_on_the_rows_that_policy_admits()
+    {
+        // policy 1: published articles, id and title; policy 2: Ann's articles, views and author too (Directus 11)
+        var reply = new AiAssistant.Contracts.Access.GetPermissionsReply();
+        reply.Permissions.Add(new AiAssistant.Contracts.Access.Permission
+        {
+            Collection = "articles", Action = "read", HasFields = true, Fields = { "id", "title" }, PermissionsJson = """{"status":{"_eq":"published"}}""",
+        });
+        reply.Permissions.Add(new AiAssistant.Contracts.Access.Permission
+        {
+            Collection = "articles", Action = "read", HasFields = true, Fields = { "id", "title", "views", "author" }, PermissionsJson = """{"author":{"_eq":1}}""",
+        });
+        var access = AiAssistant.Services.Tools.Content.Permissions.CallerPermissions.From(reply);
+        async Task<List<JsonObject>> As(string query) =>
+            await Rows(Compiler.Compile("articles", QueryParser.Parse(QueryString(query)), access, Context).Items);
+        static int?[] Column(List<JsonObject> rows, string field) => rows.Select(r => r[field]?.GetValue<int?>()).ToArray();
+
+        var rows = await As("?fields=id,views&sort=id");
+        Assert.Equal([1, 3, 4], Column(rows, "id")); // 2 is a draft of Bob's: neither policy admits it
+        Assert.Equal([100, null, null], Column(rows, "views")); // article 3 has 0 views, hidden: it is not Ann's
+        Assert.Equal(new[] { "id", "title", "views", "author" }.Order(), (await As("?sort=id"))[0].Select(p => p.Key).Order());
+        // the hidden value cannot be probed through a filter, a search, a sort or an aggregate either
+        Assert.Empty(await As("?fields=id&filter[views][_eq]=0"));
+        Assert.Equal([3, 4], Column(await As("?fields=id&filter[views][_null]=true&sort=id"), "id"));
+        Assert.Empty(await As("?fields=id&search=0"));
+        Assert.Equal([1, 3, 4], Column(await As("?fields=id&sort=views,id"), "id")); // 3's 0 views would sort first
+        Assert.Equal(1, (await As("?aggregate[count]=views"))[0]["count"]!["views"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task An_injection_attempt_leaves_the_tables_intact()
     {
         const string evil = "x'); DROP TABLE articles; --";
