@@ -15,8 +15,11 @@ namespace AiAssistant.Services.Tools.Content.Items;
 /// </summary>
 public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsReader reader, NpgsqlTransaction transaction, CancellationToken ct)
 {
-    /// <summary>Creates one item (its m2o objects first, its o2m objects after) and answers its key.</summary>
-    public async Task<JsonNode> CreateAsync(string collection, JsonObject payload)
+    /// <summary>
+    /// Creates one item (its m2o objects first, its o2m objects after) and answers its key. <paramref name="system"/>:
+    /// values the store itself sets (a file's size, type, storage key), outside the caller's grant and over the payload.
+    /// </summary>
+    public async Task<JsonNode> CreateAsync(string collection, JsonObject payload, JsonObject? system = null)
     {
         var table = Table(collection);
         var grant = Grant(collection, "create");
@@ -26,6 +29,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         foreach (var (field, preset) in rules.Presets) values[field] = DynamicValues.Resolve(preset, caller.Context);
         foreach (var (field, value) in payload) values[field] = value?.DeepClone();
         if (rules.Validation is { } validation) PayloadValidation.Check(validation, values, creating: true, caller.Context);
+        foreach (var (field, value) in system ?? []) values[field] = value?.DeepClone();
         Stamp(table, values, "date-created", "user-created");
         if (table.Field(table.PrimaryKey!) is { Type: "uuid" } uuidKey && values[uuidKey.Field] is null) values[uuidKey.Field] = Guid.NewGuid().ToString();
 
