@@ -46,29 +46,18 @@ public static class FilesApi
         var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
         if (string.IsNullOrEmpty(boundary)) throw FileErrors.NotMultipart();
-        var caller = await ItemsWriteApi.CallerAsync(r);
+        var caller = await CreatorAsync(r);
 
         var received = new List<IncomingFile>();
         try
         {
-            var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
-            var fields = new JsonObject();
-            MultipartSection? section;
-            while ((section = await ReadSectionAsync(reader, r.Aborted)) is not null)
+            try
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
-                    throw DirectusException.InvalidPayload("Every part of the form needs a Content-Disposition: form-data header");
-                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
-                if (disposition.IsFileDisposition())
-                {
-                    var filename = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                    received.Add(await store.ReceiveAsync(section.Body, filename, section.ContentType, (JsonObject)fields.DeepClone(), r.Aborted));
-                    continue;
-                }
-                if (name.Length == 0) throw DirectusException.InvalidPayload("Every field of the form needs a name");
-                using var text = new StreamReader(section.Body);
-                var value = await ReadLimitedAsync(text, name, r.Aborted);
-                fields[name] = value;
+                await ReadFormAsync(new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 }, received, store, r.Aborted);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException)
+            {
+                throw DirectusException.InvalidPayload("The multipart body could not be read");
             }
             if (received.Count == 0) throw DirectusException.InvalidPayload("No file was included in the body", "file");
             var keys = await store.CreateAsync(received, caller, r.Writer, r.Aborted);
@@ -92,7 +81,7 @@ public static class FilesApi
             JsonObject given => (JsonObject)given.DeepClone(),
             _ => throw DirectusException.InvalidPayload("\"data\" must be an object of file fields", "data"),
         };
-        var caller = await ItemsWriteApi.CallerAsync(r);
+        var caller = await CreatorAsync(r);
         IncomingFile file;
         await using (var download = await client.GetAsync(url, r.Aborted))
             file = await store.ReceiveAsync(download.Body, download.FileName, download.MediaType, data, r.Aborted);
@@ -103,16 +92,33 @@ public static class FilesApi
         }
     }
 
-    /// <summary>The next part of the form; a body that is not a well-formed form is 400.</summary>
-    private static async Task<MultipartSection?> ReadSectionAsync(MultipartReader reader, CancellationToken ct)
+    /// <summary>The caller, refused before any byte is read or fetched when it may not create files at all.</summary>
+    private static async Task<WriteCaller> CreatorAsync(ItemsRequest r)
     {
-        try
+        var caller = await ItemsWriteApi.CallerAsync(r);
+        return caller.Permissions.Action(FileTables.Files, "create") is null ? throw DirectusException.Forbidden() : caller;
+    }
+
+    /// <summary>Receives every file of the form into <paramref name="received"/>, each with the text fields sent before it.</summary>
+    private static async Task ReadFormAsync(MultipartReader reader, List<IncomingFile> received, FileStore store, CancellationToken ct)
+    {
+        var fields = new JsonObject();
+        MultipartSection? section;
+        while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
         {
-            return await reader.ReadNextSectionAsync(ct);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException)
-        {
-            throw DirectusException.InvalidPayload("The multipart body could not be read");
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                throw DirectusException.InvalidPayload("Every part of the form needs a Content-Disposition: form-data header");
+            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+            if (disposition.IsFileDisposition())
+            {
+                var filename = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                received.Add(await store.ReceiveAsync(section.Body, filename, section.ContentType, (JsonObject)fields.DeepClone(), ct));
+                continue;
+            }
+            if (name.Length == 0) throw DirectusException.InvalidPayload("Every field of the form needs a name");
+            using var text = new StreamReader(section.Body);
+            fields[name] = await ReadLimitedAsync(text, name, ct);
         }
     }
 

@@ -62,6 +62,10 @@ public sealed class EndToEndFixture : IAsyncLifetime
                 builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Tools)
                     .WithEnvironment("Files__Import__AllowedHosts__0", "localhost")
                     .WithEnvironment("Files__MaxFileBytes", MaxFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                // the gateway refuses a body past the file limit before Tools has to (Tools takes the file and 1 MiB of form)
+                builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Gateway)
+                    .WithEnvironment("ReverseProxy__Routes__files__Metadata__MaxRequestBodySize",
+                        (MaxFileBytes + 512 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
             });
         GatewayUrl = App.Url(ResourceNames.Gateway);
         SettingsUrl = App.Url(ResourceNames.Settings);
