@@ -17,6 +17,9 @@ public sealed class FileTables : IDatabaseSchema
 
     public static bool IsSystem(string collection) => collection is Files or Folders;
 
+    /// <summary>A file's fields only the store writes (read-only fields of a system collection): a payload naming one is 400.</summary>
+    private static readonly string[] StoreOwned = ["id", "storage", "filename_disk", "type", "filesize", "width", "height"];
+
     public string Sql => """
         create table if not exists directus_folders (
             id uuid primary key,
@@ -72,6 +75,6 @@ public sealed class FileTables : IDatabaseSchema
         fields.ToDictionary(f => f.Field, f => new FieldSchema(name, f.Field, f.Type, IsPrimaryKey: f.Field == "id",
             Nullable: f.Field is not ("id" or "storage" or "filename_download" or "name" or "created_on"), Unique: f.Field == "id",
             MaxLength: f.Type == "string" ? (f.Field == "charset" ? 50 : 255) : null,
-            Meta: new FieldMeta(Special: f.Special is null ? [] : [f.Special], Readonly: f.Field is "id" or "filesize" or "width" or "height"))),
+            Meta: new FieldMeta(Special: f.Special is null ? [] : [f.Special], Readonly: name == Files && StoreOwned.Contains(f.Field)))),
         new CollectionMeta(Note: name == Files ? "Files (system collection, /files)" : "Folders of files (system collection, /folders)", System: true));
 }

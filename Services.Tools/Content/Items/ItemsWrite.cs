@@ -128,6 +128,9 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     /// </summary>
     private void CheckFields(CollectionSchema table, JsonObject payload, CollectionReadAccess grant)
     {
+        // a system collection's read-only fields are the store's own (a file's storage key, size, type), for admins too
+        if (table.Meta.System && payload.Select(p => table.Field(p.Key)).FirstOrDefault(f => f?.Meta?.Readonly == true) is { } owned)
+            throw DirectusException.InvalidPayload($"Field \"{owned.Field}\" of \"{table.Collection}\" is set by the store and can't be written", owned.Field);
         if (caller.Permissions.IsAdmin) return;
         foreach (var (field, _) in payload)
             if (table.Field(field) is null || !grant.CanRead(field)) throw QueryErrors.ForbiddenField(field, table.Collection);
@@ -176,6 +179,8 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         var table = Table(collection);
         var payload = (JsonObject)item.DeepClone();
         if (link is var (field, key)) payload[field] = key.DeepClone();
+        if (table.Meta.System && !(payload.Count == 1 && payload[table.PrimaryKey!] is not null))
+            throw DirectusException.InvalidPayload($"Items of system collection \"{collection}\" are written through their own routes (/files, /folders); link one by its key");
         return payload[table.PrimaryKey!] is { } existing && payload.Count > 1
             ? await UpdateAsync(collection, existing.DeepClone(), payload)
             : payload[table.PrimaryKey!] is { } only ? only.DeepClone() : await CreateAsync(collection, payload);

@@ -286,6 +286,17 @@ public sealed class FilesTests(EndToEndFixture e2e)
         await e2e.PostAsync($"/items/{posts}", new { cover = id });
         var post = JsonNode.Parse(await e2e.Gateway.GetStringAsync($"/items/{posts}?fields=cover.type,cover.width"))!["data"]![0]!;
         Assert.Equal(("image/png", 8), (post["cover"]!["type"]!.GetValue<string>(), post["cover"]!["width"]!.GetValue<int>()));
+
+        // a file's row is never written without its bytes, nor its storage key by a caller
+        using (var nested = await e2e.Gateway.PostAsJsonAsync($"/items/{posts}", new { cover = new { title = "no bytes" } }))
+            Assert.Equal(HttpStatusCode.BadRequest, nested.StatusCode);
+        foreach (var owned in new object[] { new { filename_disk = "../../escape" }, new { filesize = 1 }, new { storage = "s3" } })
+        {
+            using var patched = await e2e.Gateway.PatchAsJsonAsync($"/files/{id}", owned);
+            Assert.Equal(HttpStatusCode.BadRequest, patched.StatusCode);
+            Assert.Equal("INVALID_PAYLOAD", await EndToEndFixture.ErrorCodeAsync(patched));
+        }
+        Assert.Equal((await e2e.Gateway.GetByteArrayAsync($"/assets/{id}")).Length, TestImages.Encode(8, 8, SKEncodedImageFormat.Png).Length);
     }
 
     [Fact]
