@@ -42,11 +42,11 @@ public static class FilesApi
     /// <summary><c>POST /files</c>: every file part of the form becomes a file, with the text fields sent before it; one file answers an object, several a list.</summary>
     private static async Task<IResult> UploadAsync([AsParameters] ItemsRequest r, FileStore store)
     {
+        var caller = await CreatorAsync(r);
         var request = r.Context.Request;
         var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
         if (string.IsNullOrEmpty(boundary)) throw FileErrors.NotMultipart();
-        var caller = await CreatorAsync(r);
 
         var received = new List<IncomingFile>();
         try
