@@ -37,7 +37,8 @@ if (!options.ServersOnly)
     // services start side by side once their servers are up. The gateway waits for all of them.
     var tools = builder.AddService<Projects.Services_Tools>(ResourceNames.Tools, grpc: true)
         .WithReference(contentDb).WaitFor(contentDb)
-        .WithReference(settings);
+        .WithReference(settings)
+        .WithEnvironment("Files__Root", Path.Combine(options.DataFolder, "files"));
     var chat = builder.AddService<Projects.Services_Chat>(ResourceNames.Chat, grpc: false)
         .WithReplicas(options.ChatReplicas)
         .WithReference(chatDb).WaitFor(chatDb)

@@ -21,7 +21,10 @@ public sealed class ForwarderErrors(RequestDelegate next)
         if (status < StatusCodes.Status500InternalServerError)
         {
             // Too large, malformed or too slow: the client's body was at fault, not the service.
-            await DirectusError.WriteAsync(context, status, ErrorCodes.InvalidPayload, "Invalid payload. The request body could not be read.");
+            if (status == StatusCodes.Status413PayloadTooLarge)
+                await DirectusError.WriteAsync(context, status, ErrorCodes.ContentTooLarge, "Uploaded content is too large.");
+            else
+                await DirectusError.WriteAsync(context, status, ErrorCodes.InvalidPayload, "Invalid payload. The request body could not be read.");
             return;
         }
         var service = context.GetReverseProxyFeature().Cluster.Config.ClusterId;

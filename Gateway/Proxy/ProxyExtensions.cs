@@ -41,6 +41,7 @@ public static class ProxyExtensions
         {
             proxy.UseMiddleware<GatewayAccess>();
             proxy.UseMiddleware<ForwarderErrors>();
+            proxy.UseMiddleware<RequestBodyLimits>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -20,6 +20,7 @@ public static class ErrorCodes
     public const string RouteNotFound = "ROUTE_NOT_FOUND";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
     public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
+    public const string ContentTooLarge = "CONTENT_TOO_LARGE";
     public const string RequestsExceeded = "REQUESTS_EXCEEDED";
     public const string Internal = "INTERNAL_SERVER_ERROR";
 }

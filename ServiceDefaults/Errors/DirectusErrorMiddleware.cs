@@ -32,8 +32,10 @@ public sealed class DirectusErrorMiddleware(RequestDelegate next, ILogger<Direct
         }
         catch (BadHttpRequestException e)
         {
-            var status = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400;
-            await DirectusError.WriteAsync(context, status, ErrorCodes.InvalidPayload, "Invalid payload. The request body could not be read.");
+            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                await DirectusError.WriteAsync(context, 413, ErrorCodes.ContentTooLarge, "Uploaded content is too large. The request body is larger than this route takes.");
+            else
+                await DirectusError.WriteAsync(context, 400, ErrorCodes.InvalidPayload, "Invalid payload. The request body could not be read.");
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -1,5 +1,5 @@
 // Drives the content store through the real @directus/sdk, unchanged: schema, items with the query language, writes,
-// errors, activity, and a non-admin user's row- and field-limited reads. Run by DirectusSdkTests with GATEWAY_URL and
+// errors, activity, a non-admin user's row- and field-limited reads, and files, folders and assets. Run by DirectusSdkTests with GATEWAY_URL and
 // ADMIN_TOKEN set; the tests run in order and share the collections made by the first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,9 @@ import {
   createCollection, createField, createRelation, readCollections, readFields, readFieldsByCollection, readRelations,
   createItem, createItems, readItems, readItem, aggregate, updateItem, updateItems, updateItemsBatch, deleteItem, deleteItems,
   readActivities, readRevisions, createPolicy, createRole, createUser, createPermission,
+  uploadFiles, importFile, readFiles, readFile, createFolder, readFolders, readAssetRaw, updateFile, deleteFile,
 } from '@directus/sdk';
+import { createServer } from 'node:http';
 
 const url = process.env.GATEWAY_URL;
 const adminToken = process.env.ADMIN_TOKEN;
@@ -272,4 +274,55 @@ test('readActivities and readRevisions record what the SDK did', async () => {
   assert.equal(revisions[0].activity.action, 'create');
   assert.equal(revisions[0].data.title, 'First');
   assert.deepEqual(revisions.at(-1).delta, { title: 'First, revised' });
+});
+
+// A 2×1 PNG (one red, one blue pixel), small enough to write down.
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==', 'base64');
+const bytesOf = async (stream) => Buffer.from(await new Response(stream).arrayBuffer());
+
+test('files: uploadFiles into a folder, readFiles, readFolders, readAssetRaw with a transform, updateFile, deleteFile', async () => {
+  const folder = await admin.request(createFolder({ name: `sdk_folder_${suffix}` }));
+  const form = new FormData();
+  form.append('folder', folder.id);
+  form.append('title', 'SDK pixel');
+  form.append('file', new Blob([png], { type: 'image/png' }), 'pixel.png');
+  const file = await admin.request(uploadFiles(form));
+  assert.equal(file.type, 'image/png');
+  assert.deepEqual([file.width, file.height, file.title, file.folder, file.filename_download], [2, 1, 'SDK pixel', folder.id, 'pixel.png']);
+
+  const inFolder = await admin.request(readFiles({ filter: { folder: { _eq: folder.id } }, fields: ['id', 'title', 'folder.name'] }));
+  assert.deepEqual(inFolder, [{ id: file.id, title: 'SDK pixel', folder: { name: `sdk_folder_${suffix}` } }]);
+  const folders = await admin.request(readFolders({ filter: { name: { _eq: `sdk_folder_${suffix}` } } }));
+  assert.deepEqual(folders.map((f) => [f.id, f.parent]), [[folder.id, null]]);
+
+  assert.deepEqual(await bytesOf(await admin.request(readAssetRaw(file.id))), png);
+  const webp = await bytesOf(await admin.request(readAssetRaw(file.id, { width: 4, format: 'webp' })));
+  assert.equal(webp.subarray(0, 4).toString('latin1'), 'RIFF');
+  assert.equal(webp.subarray(8, 12).toString('latin1'), 'WEBP');
+
+  const renamed = await admin.request(updateFile(file.id, { title: 'Renamed pixel' }));
+  assert.equal(renamed.title, 'Renamed pixel');
+  await admin.request(deleteFile(file.id));
+  await rejectsWith(admin.request(readFile(file.id)), 'FORBIDDEN');
+  await rejectsWith(admin.request(readAssetRaw(file.id)), 'FORBIDDEN');
+});
+
+test('files: importFile from a server by an allowed name, and refused for loopback and private addresses', async () => {
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'image/png' });
+    response.end(png);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  try {
+    // the fixture trusts the name localhost; 127.0.0.1 itself and private networks stay refused
+    const imported = await admin.request(importFile(`http://localhost:${port}/remote.png`, { title: 'Imported by the SDK' }));
+    assert.deepEqual([imported.type, imported.width, imported.title, imported.filename_download], ['image/png', 2, 'Imported by the SDK', 'remote.png']);
+    assert.deepEqual(await bytesOf(await admin.request(readAssetRaw(imported.id))), png);
+    for (const url of [`http://127.0.0.1:${port}/remote.png`, 'http://10.1.2.3/x.png', 'http://192.168.0.10/x.png', 'http://[::1]/x.png']) {
+      await rejectsWith(admin.request(importFile(url)), 'INVALID_PAYLOAD');
+    }
+  } finally {
+    server.close();
+  }
 });

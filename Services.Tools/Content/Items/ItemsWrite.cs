@@ -15,8 +15,11 @@ namespace AiAssistant.Services.Tools.Content.Items;
 /// </summary>
 public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsReader reader, NpgsqlTransaction transaction, CancellationToken ct)
 {
-    /// <summary>Creates one item (its m2o objects first, its o2m objects after) and answers its key.</summary>
-    public async Task<JsonNode> CreateAsync(string collection, JsonObject payload)
+    /// <summary>
+    /// Creates one item (its m2o objects first, its o2m objects after) and answers its key. <paramref name="system"/>:
+    /// values the store itself sets (a file's size, type, storage key), outside the caller's grant and over the payload.
+    /// </summary>
+    public async Task<JsonNode> CreateAsync(string collection, JsonObject payload, JsonObject? system = null)
     {
         var table = Table(collection);
         var grant = Grant(collection, "create");
@@ -26,6 +29,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         foreach (var (field, preset) in rules.Presets) values[field] = DynamicValues.Resolve(preset, caller.Context);
         foreach (var (field, value) in payload) values[field] = value?.DeepClone();
         if (rules.Validation is { } validation) PayloadValidation.Check(validation, values, creating: true, caller.Context);
+        foreach (var (field, value) in system ?? []) values[field] = value?.DeepClone();
         Stamp(table, values, "date-created", "user-created");
         if (table.Field(table.PrimaryKey!) is { Type: "uuid" } uuidKey && values[uuidKey.Field] is null) values[uuidKey.Field] = Guid.NewGuid().ToString();
 
@@ -128,6 +132,9 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     /// </summary>
     private void CheckFields(CollectionSchema table, JsonObject payload, CollectionReadAccess grant)
     {
+        // a system collection's read-only fields are the store's own (a file's storage key, size, type), for admins too
+        if (table.Meta.System && payload.Select(p => table.Field(p.Key)).FirstOrDefault(f => f?.Meta?.Readonly == true) is { } owned)
+            throw DirectusException.InvalidPayload($"Field \"{owned.Field}\" of \"{table.Collection}\" is set by the store and can't be written", owned.Field);
         if (caller.Permissions.IsAdmin) return;
         foreach (var (field, _) in payload)
             if (table.Field(field) is null || !grant.CanRead(field)) throw QueryErrors.ForbiddenField(field, table.Collection);
@@ -176,6 +183,8 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         var table = Table(collection);
         var payload = (JsonObject)item.DeepClone();
         if (link is var (field, key)) payload[field] = key.DeepClone();
+        if (table.Meta.System && !(payload.Count == 1 && payload[table.PrimaryKey!] is not null))
+            throw DirectusException.InvalidPayload($"Items of system collection \"{collection}\" are written through their own routes (/files, /folders); link one by its key");
         return payload[table.PrimaryKey!] is { } existing && payload.Count > 1
             ? await UpdateAsync(collection, existing.DeepClone(), payload)
             : payload[table.PrimaryKey!] is { } only ? only.DeepClone() : await CreateAsync(collection, payload);

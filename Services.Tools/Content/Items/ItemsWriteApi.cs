@@ -17,70 +17,81 @@ public static class ItemsWriteApi
 {
     public static RouteGroupBuilder MapItemWrites(this RouteGroupBuilder group)
     {
-        group.MapPost("/{collection}", async (string collection, HttpContext context, ItemsWriter writer, ItemsReader reader, SchemaCache schema, PermissionEngine permissions, CancellationToken ct) =>
-        {
-            var body = await JsonBody.ReadAsync(context.Request, ct);
-            var caller = await CallerAsync(context, reader, permissions, ct);
-            var items = body is JsonArray list ? list.Select(i => Item(i)).ToList() : [Item(body)];
-            var keys = await writer.WriteAsync(caller, async write =>
-            {
-                var created = new List<JsonNode>();
-                foreach (var item in items) created.Add(await write.CreateAsync(collection, item));
-                return created;
-            }, ct);
-            return await ReadBackAsync(context, collection, keys, one: body is not JsonArray, caller, reader, schema, ct);
-        }).WithName("CreateItems");
-
-        group.MapPatch("/{collection}", async (string collection, HttpContext context, ItemsWriter writer, ItemsReader reader, SchemaCache schema, PermissionEngine permissions, CancellationToken ct) =>
-        {
-            var body = await JsonBody.ReadAsync(context.Request, ct);
-            var caller = await CallerAsync(context, reader, permissions, ct);
-            var table = (await schema.GetAsync(ct)).Collection(collection);
-            if (table?.Meta.Singleton == true)
-            {
-                var key = await writer.WriteAsync(caller, async write => [await write.UpsertSingletonAsync(collection, Item(body))], ct);
-                return await ReadBackAsync(context, collection, key, one: true, caller, reader, schema, ct);
-            }
-            var pk = table?.PrimaryKey ?? throw QueryErrors.ForbiddenCollection(collection);
-            if (body is JsonArray batch)
-            {
-                // a batch: every object names its own item by its primary key
-                var items = batch.Select(i => Item(i)).Select(item => (item[pk]?.DeepClone()
-                    ?? throw DirectusException.InvalidPayload($"Every item of a batch update needs its primary key \"{pk}\"", pk), item)).ToList();
-                var keys = await writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, items), ct);
-                return await ReadBackAsync(context, collection, keys, one: false, caller, reader, schema, ct);
-            }
-            var request = Item(body);
-            var data = request["data"] as JsonObject ?? throw DirectusException.InvalidPayload("\"data\" must be an object of the values to write", "data");
-            var targets = await TargetsAsync(collection, request, caller, writer, ct);
-            var written = await writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, targets.Select(key => (key, data)).ToList()), ct);
-            return await ReadBackAsync(context, collection, written, one: false, caller, reader, schema, ct);
-        }).WithName("UpdateItems");
-
-        group.MapPatch("/{collection}/{id}", async (string collection, string id, HttpContext context, ItemsWriter writer, ItemsReader reader, SchemaCache schema, PermissionEngine permissions, CancellationToken ct) =>
-        {
-            var body = Item(await JsonBody.ReadAsync(context.Request, ct));
-            var caller = await CallerAsync(context, reader, permissions, ct);
-            var keys = await writer.WriteAsync(caller, async write => [await write.UpdateAsync(collection, JsonValue.Create(id), body)], ct);
-            return await ReadBackAsync(context, collection, keys, one: true, caller, reader, schema, ct);
-        }).WithName("UpdateItem");
-
-        group.MapDelete("/{collection}", async (string collection, HttpContext context, ItemsWriter writer, ItemsReader reader, PermissionEngine permissions, CancellationToken ct) =>
-        {
-            var body = await JsonBody.ReadAsync(context.Request, ct);
-            var caller = await CallerAsync(context, reader, permissions, ct);
-            var keys = body is JsonArray list ? Keys(list) : await TargetsAsync(collection, Item(body), caller, writer, ct);
-            await writer.WriteAsync(caller, write => write.DeleteAsync(collection, keys), ct);
-            return Results.NoContent();
-        }).WithName("DeleteItems");
-
-        group.MapDelete("/{collection}/{id}", async (string collection, string id, HttpContext context, ItemsWriter writer, ItemsReader reader, PermissionEngine permissions, CancellationToken ct) =>
-        {
-            var caller = await CallerAsync(context, reader, permissions, ct);
-            await writer.WriteAsync(caller, write => write.DeleteAsync(collection, [JsonValue.Create(id)]), ct);
-            return Results.NoContent();
-        }).WithName("DeleteItem");
+        group.MapPost("", (string collection, [AsParameters] ItemsRequest r) => CreateAsync(collection, r)).WithName("CreateItems");
+        group.MapPatch("", (string collection, [AsParameters] ItemsRequest r) => UpdateManyAsync(collection, r)).WithName("UpdateItems");
+        group.MapPatch("/{id}", (string collection, string id, [AsParameters] ItemsRequest r) => UpdateOneAsync(collection, id, r)).WithName("UpdateItem");
+        group.MapDelete("", (string collection, [AsParameters] ItemsRequest r) => DeleteManyAsync(collection, r)).WithName("DeleteItems");
+        group.MapDelete("/{id}", (string collection, string id, [AsParameters] ItemsRequest r) => DeleteOneAsync(collection, id, r)).WithName("DeleteItem");
         return group;
+    }
+
+    public static async Task<IResult> CreateAsync(string collection, ItemsRequest r)
+    {
+        var body = await JsonBody.ReadAsync(r.Context.Request, r.Aborted);
+        var caller = await CallerAsync(r);
+        var items = body is JsonArray list ? list.Select(i => Item(i)).ToList() : [Item(body)];
+        var keys = await r.Writer.WriteAsync(caller, async write =>
+        {
+            var created = new List<JsonNode>();
+            foreach (var item in items) created.Add(await write.CreateAsync(collection, item));
+            return created;
+        }, r.Aborted);
+        return await ReadBackAsync(collection, keys, one: body is not JsonArray, caller, r);
+    }
+
+    public static async Task<IResult> UpdateManyAsync(string collection, ItemsRequest r)
+    {
+        var body = await JsonBody.ReadAsync(r.Context.Request, r.Aborted);
+        var caller = await CallerAsync(r);
+        var table = (await r.Schema.GetAsync(r.Aborted)).Collection(collection);
+        if (table?.Meta.Singleton == true)
+        {
+            var key = await r.Writer.WriteAsync(caller, async write => [await write.UpsertSingletonAsync(collection, Item(body))], r.Aborted);
+            return await ReadBackAsync(collection, key, one: true, caller, r);
+        }
+        var pk = table?.PrimaryKey ?? throw QueryErrors.ForbiddenCollection(collection);
+        if (body is JsonArray batch)
+        {
+            // a batch: every object names its own item by its primary key
+            var items = batch.Select(i => Item(i)).Select(item => (item[pk]?.DeepClone()
+                ?? throw DirectusException.InvalidPayload($"Every item of a batch update needs its primary key \"{pk}\"", pk), item)).ToList();
+            var keys = await r.Writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, items), r.Aborted);
+            return await ReadBackAsync(collection, keys, one: false, caller, r);
+        }
+        var request = Item(body);
+        var data = request["data"] as JsonObject ?? throw DirectusException.InvalidPayload("\"data\" must be an object of the values to write", "data");
+        var targets = await TargetsAsync(collection, request, caller, r.Writer, r.Aborted);
+        var written = await r.Writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, targets.Select(key => (key, data)).ToList()), r.Aborted);
+        return await ReadBackAsync(collection, written, one: false, caller, r);
+    }
+
+    public static async Task<IResult> UpdateOneAsync(string collection, string id, ItemsRequest r)
+    {
+        var body = Item(await JsonBody.ReadAsync(r.Context.Request, r.Aborted));
+        var caller = await CallerAsync(r);
+        var keys = await r.Writer.WriteAsync(caller, async write => [await write.UpdateAsync(collection, JsonValue.Create(id), body)], r.Aborted);
+        return await ReadBackAsync(collection, keys, one: true, caller, r);
+    }
+
+    public static async Task<IResult> DeleteManyAsync(string collection, ItemsRequest r)
+    {
+        var caller = await CallerAsync(r);
+        var keys = await DeleteTargetsAsync(collection, caller, r);
+        await r.Writer.WriteAsync(caller, write => write.DeleteAsync(collection, keys), r.Aborted);
+        return Results.NoContent();
+    }
+
+    public static async Task<IResult> DeleteOneAsync(string collection, string id, ItemsRequest r)
+    {
+        await r.Writer.WriteAsync(await CallerAsync(r), write => write.DeleteAsync(collection, [JsonValue.Create(id)]), r.Aborted);
+        return Results.NoContent();
+    }
+
+    /// <summary>The keys a delete's body names: a list of keys, <c>{"keys": […]}</c> or <c>{"query": {…}}</c>.</summary>
+    public static async Task<IReadOnlyList<JsonNode>> DeleteTargetsAsync(string collection, WriteCaller caller, ItemsRequest r)
+    {
+        var body = await JsonBody.ReadAsync(r.Context.Request, r.Aborted);
+        return body is JsonArray list ? Keys(list) : await TargetsAsync(collection, Item(body), caller, r.Writer, r.Aborted);
     }
 
     private static JsonObject Item(JsonNode? node) =>
@@ -98,10 +109,12 @@ public static class ItemsWriteApi
             _ => throw DirectusException.InvalidPayload("Name the items with \"keys\" (a list of primary keys) or \"query\" (a query object)"),
         };
 
-    private static async Task<WriteCaller> CallerAsync(HttpContext context, ItemsReader reader, PermissionEngine permissions, CancellationToken ct)
+    /// <summary>Who writes: the caller's permissions and context, and where the request came from (for the activity rows).</summary>
+    public static async Task<WriteCaller> CallerAsync(ItemsRequest r)
     {
+        var (context, reader) = (r.Context, r.Reader);
         var identity = context.Caller();
-        var granted = await permissions.ForAsync(identity, ct);
+        var granted = await r.Permissions.ForAsync(identity, r.Aborted);
         var forwarded = context.Request.Headers["X-Forwarded-For"].ToString().Split(',')[0].Trim();
         return new WriteCaller(granted, reader.Context(identity?.UserId, identity?.RoleId, granted.PolicyIds),
             forwarded.Length > 0 ? forwarded : context.Connection.RemoteIpAddress?.ToString(),
@@ -109,10 +122,11 @@ public static class ItemsWriteApi
             context.Request.Headers.Origin.ToString() is { Length: > 0 } origin ? origin : null);
     }
 
-    private static async Task<IResult> ReadBackAsync(HttpContext context, string collection, IReadOnlyList<JsonNode> keys, bool one,
-        WriteCaller caller, ItemsReader reader, SchemaCache schema, CancellationToken ct)
+    /// <summary>The items written, read back under the caller's read grant with the request's query; 204 when they may not be read.</summary>
+    public static async Task<IResult> ReadBackAsync(string collection, IReadOnlyList<JsonNode> keys, bool one, WriteCaller caller, ItemsRequest r)
     {
-        var pk = (await schema.GetAsync(ct)).Collection(collection)?.PrimaryKey;
+        var (context, reader, ct) = (r.Context, r.Reader, r.Aborted);
+        var pk = (await r.Schema.GetAsync(ct)).Collection(collection)?.PrimaryKey;
         if (pk is null || keys.Count == 0) return one ? Results.NoContent() : Results.Json(new JsonObject { ["data"] = new JsonArray() });
         var query = QueryParser.Parse(context.Request.Query) with
         {

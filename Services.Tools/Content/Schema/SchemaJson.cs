@@ -17,6 +17,7 @@ public static class SchemaJson
             ["icon"] = c.Meta.Icon,
             ["sort"] = c.Meta.Sort,
             ["group"] = c.Meta.Group,
+            ["system"] = c.Meta.System,
         },
         ["schema"] = c.IsFolder ? null : new JsonObject { ["name"] = c.Collection },
     };

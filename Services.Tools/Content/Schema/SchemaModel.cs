@@ -53,7 +53,8 @@ public sealed record CollectionMeta(
     bool Singleton = false,
     string? Icon = null,
     int? Sort = null,
-    string? Group = null);
+    string? Group = null,
+    bool System = false);
 
 /// <summary>
 /// A field: a column with a Directus type, or an alias (no column: o2m, m2m, presentation). <see cref="Special"/>

@@ -228,6 +228,8 @@ public sealed class SchemaStore(
         if (r.OneField is null) return;
         var name = SchemaNames.Field(r.OneField, "meta.one_field");
         var related = change.Schema.Collection(r.RelatedCollection!)!;
+        if (related.Meta.System)
+            throw DirectusException.InvalidPayload($"System collection \"{related.Collection}\" can't get an alias field", "meta.one_field");
         switch (related.Field(name))
         {
             case { IsAlias: true }: return;
@@ -241,8 +243,9 @@ public sealed class SchemaStore(
     private static Task AddForeignKeyAsync(SchemaChange change, RelationSchema r, CancellationToken ct) =>
         change.DdlAsync(SchemaDdl.AddForeignKey(r, change.Schema.Collection(r.RelatedCollection!)!.PrimaryKey!), r.Field, ct);
 
+    /// <summary>A collection a change may touch: a system collection's shape is the store's own (403, as an unknown one).</summary>
     private static CollectionSchema Existing(SchemaSnapshot schema, string collection) =>
-        schema.Collection(collection) ?? throw DirectusException.Forbidden();
+        schema.Collection(collection) is { Meta.System: false } c ? c : throw DirectusException.Forbidden();
 
     private static CollectionSchema Table(SchemaSnapshot schema, string collection) => Existing(schema, collection) is { IsFolder: false } c ? c
         : throw DirectusException.InvalidPayload($"Collection \"{collection}\" is a folder and has no fields", "collection");
@@ -251,7 +254,7 @@ public sealed class SchemaStore(
         Existing(schema, collection).Field(field) ?? throw DirectusException.Forbidden();
 
     private static RelationSchema ExistingRelation(SchemaSnapshot schema, string collection, string field) =>
-        schema.ManyToOne(collection, field) ?? throw DirectusException.Forbidden();
+        Existing(schema, collection) is not null && schema.ManyToOne(collection, field) is { } r ? r : throw DirectusException.Forbidden();
 
     /// <summary>Runs <paramref name="apply"/> as one schema change and returns the schema after it.</summary>
     private async Task<SchemaSnapshot> ChangeAsync(string collection, Func<SchemaChange, CancellationToken, Task> apply, CancellationToken ct)

@@ -28,7 +28,8 @@ public sealed class SchemaTool(SchemaCache cache, IPermissionSource permissions)
         var schema = await cache.GetAsync(ct);
         var granted = await permissions.ForAsync(new CallerIdentity(caller.UserId, NullIfEmpty(caller.RoleId), caller.Admin, caller.App), ct);
         if (!granted.IsAdmin) schema = SchemaVisibility.For(schema, granted);
-        var visible = schema.Collections.Values.Where(c => !c.Meta.Hidden).OrderBy(c => c.Collection, StringComparer.Ordinal).ToList();
+        // the content's own collections; system ones (directus_files, …) only when named
+        var visible = schema.Collections.Values.Where(c => !c.Meta.Hidden && !c.Meta.System).OrderBy(c => c.Collection, StringComparer.Ordinal).ToList();
         if (input.ValueKind == JsonValueKind.Object && input.TryGetProperty("keys", out var keys) && keys.ValueKind == JsonValueKind.Array)
         {
             var wanted = keys.EnumerateArray().Where(k => k.ValueKind == JsonValueKind.String).Select(k => k.GetString()!).ToHashSet();

@@ -51,10 +51,12 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         // Activity and revisions: everything for admins, their own for users with app access.
         ("GET", "/activity", null, 403, 403, 200, 200),
         ("GET", "/revisions", null, 403, 403, 200, 200),
+        // Files and folders: the caller's grants on directus_files / directus_folders (none here); a missing asset is 403 to all.
+        ("GET", "/files", null, 403, 403, 403, 200),
+        ("POST", "/files", "{}", 403, 403, 403, 415),
+        ("GET", "/folders", null, 403, 403, 403, 200),
+        ("GET", "/assets/x", null, 403, 403, 403, 403),
         // Routed by the gateway, not built yet: every caller reaches Tools, which has no such route.
-        ("GET", "/files", null, 404, 404, 404, 404),
-        ("GET", "/folders", null, 404, 404, 404, 404),
-        ("GET", "/assets/x", null, 404, 404, 404, 404),
         ("GET", "/flows", null, 404, 404, 404, 404),
         ("GET", "/mcp", null, 404, 404, 404, 404),
         ("GET", "/schema/snapshot", null, 404, 404, 404, 404),

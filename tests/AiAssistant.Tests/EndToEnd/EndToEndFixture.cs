@@ -26,6 +26,8 @@ public sealed class EndToEndCollection : ICollectionFixture<EndToEndFixture>
 public sealed class EndToEndFixture : IAsyncLifetime
 {
     public string Folder { get; } = TestFolders.Create("e2e");
+    /// <summary>The largest file Tools takes in these tests (<c>Files:MaxFileBytes</c>).</summary>
+    public const long MaxFileBytes = 2 * 1024 * 1024;
     public string AdminToken { get; } = "admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
     public RunningApp App { get; private set; } = null!;
     public SimulatorServer Simulator { get; private set; } = null!;
@@ -51,8 +53,20 @@ public sealed class EndToEndFixture : IAsyncLifetime
         App = await RunningApp.StartAsync(Folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", AdminToken],
             [ResourceNames.Gateway],
             // The built-in OpenAI provider talks to the simulator instead of api.openai.com.
-            builder => builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Chat)
-                .WithEnvironment("Providers__openai__BaseUrl", Simulator.BaseUrl));
+            builder =>
+            {
+                builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Chat)
+                    .WithEnvironment("Providers__openai__BaseUrl", Simulator.BaseUrl);
+                // imports from the test's own HTTP server by the name localhost (127.0.0.1 itself stays refused),
+                // and a small file limit so the oversize cases stay small
+                builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Tools)
+                    .WithEnvironment("Files__Import__AllowedHosts__0", "localhost")
+                    .WithEnvironment("Files__MaxFileBytes", MaxFileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                // the gateway refuses a body past the file limit before Tools has to (Tools takes the file and 1 MiB of form)
+                builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Gateway)
+                    .WithEnvironment("ReverseProxy__Routes__files__Metadata__MaxRequestBodySize",
+                        (MaxFileBytes + 512 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            });
         GatewayUrl = App.Url(ResourceNames.Gateway);
         SettingsUrl = App.Url(ResourceNames.Settings);
         SettingsGrpcUrl = App.Url(ResourceNames.Settings, "grpc");

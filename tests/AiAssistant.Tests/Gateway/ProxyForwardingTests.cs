@@ -388,7 +388,7 @@ public sealed class ProxyForwardingTests(ServersFixture servers)
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         var (code, _) = await ProxyRoutesTests.ReadErrorAsync(response);
-        Assert.Equal("INVALID_PAYLOAD", code);
+        Assert.Equal("CONTENT_TOO_LARGE", code); // Directus's code for a 413
     }
 
     [Fact]

@@ -1,0 +1,154 @@
+using System.Text.Json.Nodes;
+using AiAssistant.Services.Tools.Content.Items;
+using AiAssistant.Services.Tools.Content.Query;
+using Microsoft.Extensions.Options;
+
+namespace AiAssistant.Services.Tools.Content.Files;
+
+/// <summary>
+/// A file received and not yet stored: its bytes in a temporary file (within the size limit), what they are, and the
+/// metadata the caller sent with them.
+/// </summary>
+public sealed class IncomingFile(string temporaryPath, string type, long size, (int Width, int Height)? image, string filename, JsonObject payload) : IDisposable
+{
+    public string TemporaryPath => temporaryPath;
+    public string Type => type;
+    public long Size => size;
+    public (int Width, int Height)? Image => image;
+    public string FileName => filename;
+    public JsonObject Payload => payload;
+
+    public void Dispose() => File.Delete(temporaryPath);
+}
+
+/// <summary>
+/// Files as rows and bytes together. A file's row (<c>directus_files</c>, written by <see cref="ItemsWrite"/> under the
+/// caller's create grant, with activity and revision) and its bytes (<see cref="IFileStorage"/>, key = id + extension
+/// of the detected type) are written in one transaction: a failure rolls the rows back and deletes the bytes already
+/// stored, so nothing is left half-written.
+/// </summary>
+public sealed class FileStore(IFileStorage storage, IOptions<FileOptions> options, ILogger<FileStore> logger)
+{
+    private readonly FileOptions _options = options.Value;
+
+    /// <summary>
+    /// Spools <paramref name="content"/> to a temporary file, refusing more than <see cref="FileOptions.MaxFileBytes"/>
+    /// (413), and finds its type (detected for images, else <paramref name="declaredType"/>) and an image's size.
+    /// </summary>
+    public async Task<IncomingFile> ReceiveAsync(Stream content, string? filename, string? declaredType, JsonObject payload, CancellationToken ct)
+    {
+        var folder = Path.Combine(Path.GetFullPath(_options.Root), ".incoming");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, Guid.NewGuid().ToString("N"));
+        try
+        {
+            var head = new byte[16];
+            var headLength = 0;
+            long size = 0;
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await content.ReadAsync(buffer, ct)) > 0)
+                {
+                    size += read;
+                    if (size > _options.MaxFileBytes) throw FileErrors.TooLarge(_options.MaxFileBytes);
+                    if (headLength < head.Length)
+                    {
+                        var take = Math.Min(head.Length - headLength, read);
+                        buffer.AsSpan(0, take).CopyTo(head.AsSpan(headLength));
+                        headLength += take;
+                    }
+                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+            }
+            var type = FileNames.DetectType(head.AsSpan(0, headLength), declaredType);
+            (int, int)? image = null;
+            if (Images.IsTransformable(type))
+                await using (var read = File.OpenRead(path))
+                    image = Images.Size(read);
+            return new IncomingFile(path, type, size, image, FileNames.Sanitise(filename), payload);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    /// <summary>Creates the rows and stores the bytes of <paramref name="files"/>, all or none; answers their keys.</summary>
+    public async Task<IReadOnlyList<JsonNode>> CreateAsync(IReadOnlyList<IncomingFile> files, WriteCaller caller, ItemsWriter writer, CancellationToken ct)
+    {
+        var stored = new List<string>();
+        try
+        {
+            return await writer.WriteAsync(caller, async write =>
+            {
+                var keys = new List<JsonNode>();
+                foreach (var file in files)
+                {
+                    var id = Guid.NewGuid().ToString();
+                    var key = id + FileNames.Extension(file.Type);
+                    var payload = (JsonObject)file.Payload.DeepClone();
+                    payload["filename_download"] = FileNames.Sanitise(payload["filename_download"]?.GetValueKind() == System.Text.Json.JsonValueKind.String
+                        ? payload["filename_download"]!.GetValue<string>() : file.FileName);
+                    if (payload["title"] is null) payload["title"] = FileNames.Title(file.FileName);
+                    var system = new JsonObject
+                    {
+                        ["id"] = id, ["storage"] = storage.Name, ["filename_disk"] = key, ["type"] = file.Type, ["filesize"] = file.Size,
+                        ["width"] = file.Image?.Width, ["height"] = file.Image?.Height,
+                    };
+                    keys.Add(await write.CreateAsync(FileTables.Files, payload, system));
+                    stored.Add(key);
+                    await using var bytes = File.OpenRead(file.TemporaryPath);
+                    await storage.PutAsync(key, bytes, ct);
+                }
+                return keys;
+            }, ct);
+        }
+        catch
+        {
+            foreach (var key in stored) await ForgetAsync(key);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes the files with <paramref name="keys"/> under the caller's delete grant, then their bytes and cached transforms.</summary>
+    public async Task DeleteAsync(IReadOnlyList<JsonNode> keys, WriteCaller caller, ItemsWriter writer, ItemsReader reader, CancellationToken ct)
+    {
+        var rows = await RowsAsync(keys, reader, ct);
+        await writer.WriteAsync(caller, write => write.DeleteAsync(FileTables.Files, keys), ct);
+        foreach (var row in rows)
+        {
+            if (row["filename_disk"]?.GetValue<string>() is { } disk) await ForgetAsync(disk);
+            await ForgetAsync(TransformFolder(row["id"]!.GetValue<string>()));
+        }
+    }
+
+    /// <summary>Every column of the files with <paramref name="keys"/>, read past permissions (the caller's were checked already).</summary>
+    public static async Task<IReadOnlyList<JsonObject>> RowsAsync(IReadOnlyList<JsonNode> keys, ItemsReader reader, CancellationToken ct)
+    {
+        var query = new ItemQuery
+        {
+            Fields = ["*"], Limit = -1,
+            Filter = new FieldCondition("id", FilterOperator.In, new JsonArray(keys.Select(k => k.DeepClone()).ToArray())),
+        };
+        var page = await reader.ReadAsync(FileTables.Files, query, FullAccess.Instance, reader.Context(null, null, []), ct);
+        return page.Items.OfType<JsonObject>().ToList();
+    }
+
+    /// <summary>The storage folder of a file's cached transforms.</summary>
+    public static string TransformFolder(string fileId) => $"transforms/{fileId}";
+
+    private async Task ForgetAsync(string key)
+    {
+        try
+        {
+            await storage.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Stored bytes {Key} not deleted ({ExceptionType})", key, e.GetType().Name);
+        }
+    }
+}
