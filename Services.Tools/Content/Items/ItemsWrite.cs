@@ -36,8 +36,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             ? $"insert into {CompileScope.Quote(collection)} as t0 default values"
             : $"insert into {CompileScope.Quote(collection)} as t0 ({string.Join(", ", columns.Select(c => CompileScope.Quote(c.Field.Field)))}) "
               + $"values ({string.Join(", ", columns.Select(c => Param(scope, c.Field, c.Value)))})";
-        var (key, row) = await ReturningAsync(scope, table, sql) ?? throw new InvalidOperationException("insert returned no row");
-        await RecordAsync("create", collection, key, row, Delta(columns));
+        var key = await WriteRowAsync("create", scope, table, sql, Delta(columns)) ?? throw new InvalidOperationException("insert returned no row");
         await WriteChildrenAsync(children, key, replacing: false);
         return key;
     }
@@ -75,8 +74,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         // an update of relations only still touches the row, so an unknown key is found out the same way
         var set = columns.Count == 0 ? $"{pk} = t0.{pk}" : string.Join(", ", columns.Select(c => $"{CompileScope.Quote(c.Field.Field)} = {Param(scope, c.Field, c.Value)}"));
         var sql = $"update {CompileScope.Quote(collection)} as t0 set {set} where t0.{pk} = {Param(scope, table.Field(table.PrimaryKey!)!, key)}";
-        var (written, row) = await ReturningAsync(scope, table, sql) ?? throw DirectusException.Forbidden();
-        await RecordAsync("update", collection, written, row, Delta(columns));
+        var written = await WriteRowAsync("update", scope, table, sql, Delta(columns)) ?? throw DirectusException.Forbidden();
         await WriteChildrenAsync(children, written, replacing: true);
         return written;
     }
@@ -92,8 +90,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         {
             var scope = Scope();
             var sql = $"delete from {CompileScope.Quote(collection)} as t0 where t0.{CompileScope.Quote(pk.Field)} = {Param(scope, pk, key)}";
-            var (deleted, _) = await ReturningAsync(scope, table, sql) ?? throw DirectusException.Forbidden();
-            await RecordAsync("delete", collection, deleted, null, null);
+            _ = await WriteRowAsync("delete", scope, table, sql, null) ?? throw DirectusException.Forbidden();
         }
         return keys;
     }
@@ -267,7 +264,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             : payload[table.PrimaryKey!] is { } only ? only.DeepClone() : await CreateAsync(collection, payload);
     }
 
-    /// <summary>A key as one text whether it came as a number or a string (<c>5</c> and <c>"5"</c> name the same row), as the activity's <c>item</c> stores it.</summary>
+    /// <summary>A key as one text whether it came as a number or a string: <c>5</c> and <c>"5"</c> name the same row.</summary>
     private static string KeyText(JsonNode? key) =>
         key is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : key?.ToJsonString() ?? "null";
 
@@ -314,39 +311,30 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     private static DirectusException Invalid(FieldSchema field, JsonNode value) => DirectusException.InvalidPayload(
         $"{value.ToJsonString()} is not a valid {field.Type} for field \"{field.Field}\" in collection \"{field.Collection}\"", field.Field);
 
-    /// <summary>Runs a statement returning the key as Directus shows it and the whole row after the write; null when no row matched.</summary>
-    private async Task<(JsonNode Key, JsonNode? Row)?> ReturningAsync(CompileScope scope, CollectionSchema table, string sql)
+    /// <summary>
+    /// Runs one write with its activity row, and for a create or an update (<paramref name="delta"/> given) its revision:
+    /// the whole row after the write and the fields written. One statement, so one round trip per item. Answers the key
+    /// as Directus shows it; null when no row matched (and then nothing is recorded).
+    /// </summary>
+    private async Task<JsonNode?> WriteRowAsync(string action, CompileScope scope, CollectionSchema table, string sql, JsonObject? delta)
     {
         var pk = table.Field(table.PrimaryKey!)!;
-        var key = $"to_json({ColumnValues.Output(pk, "t0." + CompileScope.Quote(pk.Field))})::text";
-        await using var command = scope.Statement($"{sql} returning {key}, to_jsonb(t0)::text").CreateCommand(transaction);
-        await using var rows = await command.ExecuteReaderAsync(ct);
-        if (!await rows.ReadAsync(ct)) return null;
-        return (JsonNode.Parse(rows.GetString(0))!, rows.IsDBNull(1) ? null : JsonNode.Parse(rows.GetString(1)));
-    }
-
-    /// <summary>The activity row of one item written, and for a create or an update its revision.</summary>
-    private async Task RecordAsync(string action, string collection, JsonNode key, JsonNode? data, JsonObject? delta)
-    {
-        var item = KeyText(key);
-        var activity = """
-            insert into content_activity (action, "user", ip, user_agent, collection, item, origin)
-            values ($1, $2, $3, $4, $5, $6, $7) returning id
+        var column = "t0." + CompileScope.Quote(pk.Field);
+        string Text(string? value) => value is null ? "null::text" : scope.Param(value, "text");
+        var user = Guid.TryParse(caller.Context.UserId, out var id) ? scope.Param(id, "uuid") : "null::uuid";
+        var collection = Text(table.Collection);
+        var revision = delta is null ? "" : $"""
+            , r as (insert into content_revisions (activity, collection, item, data, delta)
+                    select a.id, {collection}, w.item, w.row, {scope.Param(delta.ToJsonString(), "jsonb")} from a, w)
             """;
-        var sql = data is null ? activity : $"""
-            with a as ({activity})
-            insert into content_revisions (activity, collection, item, data, delta) select a.id, $5, $6, $8::jsonb, $9::jsonb from a
+        var statement = $"""
+            with w as ({sql} returning to_json({ColumnValues.Output(pk, column)})::text as key, {column}::text as item, to_jsonb(t0) as row),
+            a as (insert into content_activity (action, "user", ip, user_agent, collection, item, origin)
+                  select {Text(action)}, {user}, {Text(caller.Ip)}, {Text(caller.UserAgent)}, {collection}, w.item, {Text(caller.Origin)} from w returning id)
+            {revision}
+            select w.key from w
             """;
-        await using var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
-        void Add(object? value, NpgsqlTypes.NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = type });
-        Add(action, NpgsqlTypes.NpgsqlDbType.Text);
-        Add(Guid.TryParse(caller.Context.UserId, out var user) ? user : null, NpgsqlTypes.NpgsqlDbType.Uuid);
-        foreach (var text in new[] { caller.Ip, caller.UserAgent, collection, item, caller.Origin }) Add(text, NpgsqlTypes.NpgsqlDbType.Text);
-        if (data is not null)
-        {
-            Add(data.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Text);
-            Add(delta?.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Text);
-        }
-        await command.ExecuteNonQueryAsync(ct);
+        await using var command = scope.Statement(statement).CreateCommand(transaction);
+        return await command.ExecuteScalarAsync(ct) is string key ? JsonNode.Parse(key) : null;
     }
 }
