@@ -6,13 +6,15 @@ using System.Text;
 using AiAssistant.Contracts;
 using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
+using static Measure;
 
-// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access] [--seconds N] [--warmup N] [--logs FILE]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content] [--seconds N] [--warmup N] [--logs FILE]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
 // Tiered JIT recompiles hot code for about two minutes of load after start (measured with dotnet-counters: Chat's JIT
 // time falls from ~75 % of a core to ~3 % after 110-130 s at c=64): measure the services warm, as they run for days.
-var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(150);
+var warmupArg = args.SkipWhile(a => a != "--warmup").Skip(1).Select(a => (int?)int.Parse(a)).FirstOrDefault();
+var warmup = warmupArg ?? 150;
 // Every resource's log lines, as the AppHost collected them, written to this file at the end.
 var logFile = args.SkipWhile(a => a != "--logs").Skip(1).FirstOrDefault();
 
@@ -218,6 +220,9 @@ try
         }
     }
 
+    // a lighter load than chat's: 90 s of it by default, see docs/benchmarks.md for what was measured
+    if (what is "all" or "content") await ContentBench.RunAsync(gatewayUrl, adminToken, await stack.ConnectionStringAsync(ResourceNames.ContentDatabase), warmupArg ?? 90, seconds);
+
     async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
     async Task<long> CurrentVersion()
     {
@@ -234,12 +239,6 @@ finally
     if (logFile is not null) await File.WriteAllLinesAsync(logFile, stack.Lines);
     await stack.DisposeAsync();
     Directory.Delete(folder, recursive: true);
-}
-
-static double P(List<double> values, int percentile)
-{
-    var sorted = values.Order().ToList();
-    return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
 }
 
 static byte[] JsonContentBytes(object value) => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(value));

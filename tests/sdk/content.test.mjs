@@ -326,3 +326,37 @@ test('files: importFile from a server by an allowed name, and refused for loopba
     server.close();
   }
 });
+
+test('createItem with a many-to-many: junction objects creating a new tag and linking an existing one, then updateItem replacing the set', async () => {
+  const tags = `sdk_tags_${suffix}`;
+  const junction = `sdk_articles_tags_${suffix}`;
+  await admin.request(createCollection({ collection: tags, schema: {}, fields: [{ field: 'name', type: 'string', schema: { is_nullable: false } }] }));
+  await admin.request(createCollection({
+    collection: junction, schema: {}, meta: { hidden: true },
+    fields: [{ field: 'articles_id', type: 'integer' }, { field: 'tags_id', type: 'integer' }],
+  }));
+  await admin.request(createRelation({
+    collection: junction, field: 'articles_id', related_collection: articles, meta: { one_field: 'tags', junction_field: 'tags_id' }, schema: { on_delete: 'CASCADE' },
+  }));
+  await admin.request(createRelation({
+    collection: junction, field: 'tags_id', related_collection: tags, meta: { junction_field: 'articles_id' }, schema: { on_delete: 'CASCADE' },
+  }));
+  const old = await admin.request(createItem(tags, { name: 'old' }));
+
+  const tagged = await admin.request(createItem(articles,
+    { title: 'Tagged', tags: [{ tags_id: { name: 'new' } }, { tags_id: old.id }] }, { fields: ['id', 'tags.id', 'tags.tags_id.name'] }));
+  assert.deepEqual(tagged.tags.map((t) => t.tags_id.name).sort(), ['new', 'old']);
+
+  // a list in an update is the whole set: the junction row of "old" stays (named by its key), the other goes
+  const kept = tagged.tags.find((t) => t.tags_id.name === 'old');
+  const replaced = await admin.request(updateItem(articles, tagged.id, { tags: [kept.id, { tags_id: { name: 'newer' } }] }, { fields: ['tags.id', 'tags.tags_id.name'] }));
+  assert.deepEqual(replaced.tags.map((t) => t.tags_id.name).sort(), ['newer', 'old']);
+  assert.ok(replaced.tags.some((t) => t.id === kept.id));
+
+  const links = await admin.request(readItems(junction, { fields: ['tags_id'], filter: { articles_id: { _eq: tagged.id } }, limit: -1 }));
+  assert.equal(links.length, 2);
+  const names = await admin.request(readItems(tags, { fields: ['name'], sort: ['name'] }));
+  assert.deepEqual(names.map((t) => t.name), ['new', 'newer', 'old']); // deselecting drops the link, not the tag
+
+  await rejectsWith(admin.request(createItem(articles, { title: 'Bad', tags: { insert: [] } })), 'INVALID_PAYLOAD');
+});

@@ -40,9 +40,8 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             ? $"insert into {CompileScope.Quote(collection)} as t0 default values"
             : $"insert into {CompileScope.Quote(collection)} as t0 ({string.Join(", ", columns.Select(c => CompileScope.Quote(c.Field.Field)))}) "
               + $"values ({string.Join(", ", columns.Select(c => Param(scope, c.Field, c.Value)))})";
-        var (key, row) = await ReturningAsync(scope, table, sql) ?? throw new InvalidOperationException("insert returned no row");
-        await RecordAsync("create", collection, key, row, Delta(columns));
-        await WriteChildrenAsync(children, key);
+        var key = await WriteRowAsync("create", scope, table, sql, Delta(columns)) ?? throw new InvalidOperationException("insert returned no row");
+        await WriteChildrenAsync(children, key, replacing: false);
         return key;
     }
 
@@ -83,9 +82,8 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         // an update of relations only still touches the row, so an unknown key is found out the same way
         var set = columns.Count == 0 ? $"{pk} = t0.{pk}" : string.Join(", ", columns.Select(c => $"{CompileScope.Quote(c.Field.Field)} = {Param(scope, c.Field, c.Value)}"));
         var sql = $"update {CompileScope.Quote(collection)} as t0 set {set} where t0.{pk} = {Param(scope, table.Field(table.PrimaryKey!)!, key)}";
-        var (written, row) = await ReturningAsync(scope, table, sql) ?? throw DirectusException.Forbidden();
-        await RecordAsync("update", collection, written, row, Delta(columns));
-        await WriteChildrenAsync(children, written);
+        var written = await WriteRowAsync("update", scope, table, sql, Delta(columns)) ?? throw DirectusException.Forbidden();
+        await WriteChildrenAsync(children, written, replacing: true);
         return written;
     }
 
@@ -100,8 +98,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         {
             var scope = Scope();
             var sql = $"delete from {CompileScope.Quote(collection)} as t0 where t0.{CompileScope.Quote(pk.Field)} = {Param(scope, pk, key)}";
-            var (deleted, _) = await ReturningAsync(scope, table, sql) ?? throw DirectusException.Forbidden();
-            await RecordAsync("delete", collection, deleted, null, null);
+            _ = await WriteRowAsync("delete", scope, table, sql, null) ?? throw DirectusException.Forbidden();
         }
         return keys;
     }
@@ -152,29 +149,119 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
         }
     }
 
-    /// <summary>An m2o given as an object is written first and its key stored; an o2m given as a list is returned to write once the parent's key is known.</summary>
-    private async Task<List<(RelationSchema Relation, JsonArray Items)>> ResolveRelationsAsync(CollectionSchema table, JsonObject values)
+    /// <summary>
+    /// An m2o given as an object is written first and its key stored; an o2m (for a many-to-many, the o2m to its
+    /// junction) given as a list or as <c>{create, update, delete}</c> is returned to write once the parent's key is known.
+    /// </summary>
+    private async Task<List<(RelationSchema Relation, JsonNode Value)>> ResolveRelationsAsync(CollectionSchema table, JsonObject values)
     {
-        var children = new List<(RelationSchema, JsonArray)>();
+        var children = new List<(RelationSchema, JsonNode)>();
         foreach (var (field, value) in values.ToList())
         {
             if (table.Field(field) is not { } f) continue;
             if (!f.IsAlias && value is JsonObject related && schema.ManyToOne(table.Collection, field) is { RelatedCollection: { } target })
                 values[field] = await WriteRelatedAsync(target, related, null);
-            else if (f.IsAlias && value is JsonArray items && schema.OneToMany(table.Collection, field) is { JunctionField: null } o2m)
-                children.Add((o2m, items));
+            else if (f.IsAlias && value is JsonArray or JsonObject && schema.OneToMany(table.Collection, field) is { } o2m)
+                children.Add((o2m, value));
             else if (f.IsAlias && value is not null)
-                throw DirectusException.InvalidPayload($"Field \"{field}\" of collection \"{table.Collection}\" is written through its related items: give a list of objects (many-to-many writes are not supported yet)", field);
+                throw DirectusException.InvalidPayload($"Field \"{field}\" of collection \"{table.Collection}\" is written through its related items: give a list, or an object of \"create\", \"update\" and \"delete\" lists", field);
         }
         return children;
     }
 
-    private async Task WriteChildrenAsync(List<(RelationSchema Relation, JsonArray Items)> children, JsonNode parentKey)
+    /// <summary>
+    /// Writes the o2m items of a parent as Directus does: a list is the whole set (on an update, the related rows it no
+    /// longer names are deselected), <c>{create, update, delete}</c> changes only the rows it names. A many-to-many is
+    /// the same o2m to its junction rows, whose m2o to the far side is written as any m2o.
+    /// </summary>
+    private async Task WriteChildrenAsync(List<(RelationSchema Relation, JsonNode Value)> children, JsonNode parentKey, bool replacing)
     {
-        foreach (var (relation, items) in children)
-            foreach (var item in items)
-                await WriteRelatedAsync(relation.Collection, item as JsonObject ?? new JsonObject { [Table(relation.Collection).PrimaryKey!] = item?.DeepClone() },
-                    (relation.Field, parentKey));
+        foreach (var (relation, value) in children)
+        {
+            var link = (relation.Field, parentKey);
+            if (value is JsonArray items)
+            {
+                // on a create nothing points at the new parent yet
+                var linked = replacing ? await LinkedAsync(relation, parentKey) : [];
+                var linkedKeys = linked.Select(KeyText).ToHashSet();
+                var kept = new HashSet<string>();
+                foreach (var item in items)
+                {
+                    // a key already linked is left alone, so an unchanged set writes nothing (Directus skips it too)
+                    if (item is JsonValue && linkedKeys.Contains(KeyText(item))) kept.Add(KeyText(item));
+                    else kept.Add(KeyText(await WriteRelatedAsync(relation.Collection, RelatedItem(relation, item), link)));
+                }
+                if (linked.Where(k => !kept.Contains(KeyText(k))).ToList() is { Count: > 0 } dropped) await DeselectAsync(relation, dropped);
+                continue;
+            }
+            var (create, update, delete) = Alterations(relation, (JsonObject)value);
+            foreach (var item in create)
+            {
+                var payload = (JsonObject)item.DeepClone();
+                payload[relation.Field] = parentKey.DeepClone();
+                await CreateAsync(relation.Collection, payload);
+            }
+            foreach (var item in update) await WriteRelatedAsync(relation.Collection, item, link); // it has its key: an update that links it
+            if (delete.Count == 0) continue;
+            // only rows of this parent are deselected; other keys are ignored, as Directus's delete-by-query ignores them
+            var named = delete.Select(KeyText).ToHashSet();
+            if ((await LinkedAsync(relation, parentKey)).Where(k => named.Contains(KeyText(k))).ToList() is { Count: > 0 } deselected)
+                await DeselectAsync(relation, deselected);
+        }
+    }
+
+    /// <summary>An o2m list entry: an object of the related item, or the key of an existing one.</summary>
+    private JsonObject RelatedItem(RelationSchema relation, JsonNode? item) => item switch
+    {
+        JsonObject o => o,
+        JsonValue v when v.GetValueKind() is JsonValueKind.String or JsonValueKind.Number => new JsonObject { [Table(relation.Collection).PrimaryKey!] = v.DeepClone() },
+        _ => throw DirectusException.InvalidPayload($"Each item of \"{relation.OneField}\" must be an object or the primary key of an item of \"{relation.Collection}\"", relation.OneField),
+    };
+
+    /// <summary>The <c>create</c>, <c>update</c> and <c>delete</c> lists of a detailed o2m write, checked as Directus's <c>nestedUpdateSchema</c> checks them.</summary>
+    private (List<JsonObject> Create, List<JsonObject> Update, List<JsonNode> Delete) Alterations(RelationSchema relation, JsonObject value)
+    {
+        var pk = Table(relation.Collection).PrimaryKey!;
+        DirectusException Invalid(string reason) => DirectusException.InvalidPayload($"Invalid one-to-many update structure: {reason}", relation.OneField);
+        List<JsonNode?> List(string name) => value[name] switch
+        {
+            null when !value.ContainsKey(name) => [],
+            JsonArray list => list.ToList(),
+            _ => throw Invalid($"\"{name}\" must be an array"),
+        };
+        foreach (var (name, _) in value)
+            if (name is not ("create" or "update" or "delete")) throw Invalid($"\"{name}\" is not allowed");
+        var create = List("create").Select(i => i as JsonObject ?? throw Invalid("\"create\" must list objects")).ToList();
+        var update = List("update").Select(i => i is JsonObject { } o && o[pk] is JsonValue ? o : throw Invalid($"\"update\" must list objects with their \"{pk}\"")).ToList();
+        var delete = List("delete").Select(i => i is JsonValue v && v.GetValueKind() is JsonValueKind.String or JsonValueKind.Number ? v : throw Invalid("\"delete\" must list primary keys")).ToList<JsonNode>();
+        return (create, update, delete);
+    }
+
+    /// <summary>The keys of the related rows whose foreign key names <paramref name="parentKey"/>, locked until the transaction ends.</summary>
+    private async Task<List<JsonNode>> LinkedAsync(RelationSchema relation, JsonNode parentKey)
+    {
+        var table = Table(relation.Collection);
+        var pk = table.Field(table.PrimaryKey!)!;
+        var fk = table.Field(relation.Field) ?? throw QueryErrors.ForbiddenCollection(relation.Collection);
+        var scope = Scope();
+        var sql = $"select to_json({ColumnValues.Output(pk, "t0." + CompileScope.Quote(pk.Field))})::text from {CompileScope.Quote(table.Collection)} as t0 "
+                  + $"where t0.{CompileScope.Quote(fk.Field)} = {Param(scope, fk, parentKey)} for update";
+        await using var command = scope.Statement(sql).CreateCommand(transaction);
+        await using var rows = await command.ExecuteReaderAsync(ct);
+        var keys = new List<JsonNode>();
+        while (await rows.ReadAsync(ct)) keys.Add(JsonNode.Parse(rows.GetString(0))!);
+        return keys;
+    }
+
+    /// <summary>
+    /// Related rows leaving a parent's set: a junction row is deleted (it means nothing without its parent); an o2m row
+    /// is deleted or has its foreign key cleared as its relation's <c>one_deselect_action</c> says. Either is checked
+    /// against the caller's delete or update grant on that collection.
+    /// </summary>
+    private async Task DeselectAsync(RelationSchema relation, IReadOnlyList<JsonNode> keys)
+    {
+        if (relation.JunctionField is not null || relation.OneDeselectAction == "delete") await DeleteAsync(relation.Collection, keys);
+        else await UpdateManyAsync(relation.Collection, keys.Select(k => (k, new JsonObject { [relation.Field] = null })).ToList());
     }
 
     /// <summary>A related item with its key is updated (or only linked), one without is created; <paramref name="link"/> sets the o2m foreign key.</summary>
@@ -189,6 +276,10 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             ? await UpdateAsync(collection, existing.DeepClone(), payload)
             : payload[table.PrimaryKey!] is { } only ? only.DeepClone() : await CreateAsync(collection, payload);
     }
+
+    /// <summary>A key as one text whether it came as a number or a string: <c>5</c> and <c>"5"</c> name the same row.</summary>
+    private static string KeyText(JsonNode? key) =>
+        key is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : key?.ToJsonString() ?? "null";
 
     /// <summary>The columns of <paramref name="values"/> the table has, in payload order; aliases and unknown fields are not columns.</summary>
     private static List<(FieldSchema Field, JsonNode? Value)> Columns(CollectionSchema table, JsonObject values) =>
@@ -208,7 +299,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             Filter = new FieldCondition(pk, FilterOperator.In, new JsonArray(keys.Select(k => k.DeepClone()).ToArray())),
         };
         var found = await reader.ReadAsync(schema, table.Collection, query, access, caller.Context, transaction, ct);
-        if (found.Items.Count < keys.Select(k => k.ToJsonString()).Distinct().Count()) throw DirectusException.Forbidden();
+        if (found.Items.Count < keys.Select(KeyText).Distinct().Count()) throw DirectusException.Forbidden();
     }
 
     private CompileScope Scope() => new(schema, caller.Permissions, caller.Context);
@@ -233,39 +324,30 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     private static DirectusException Invalid(FieldSchema field, JsonNode value) => DirectusException.InvalidPayload(
         $"{value.ToJsonString()} is not a valid {field.Type} for field \"{field.Field}\" in collection \"{field.Collection}\"", field.Field);
 
-    /// <summary>Runs a statement returning the key as Directus shows it and the whole row after the write; null when no row matched.</summary>
-    private async Task<(JsonNode Key, JsonNode? Row)?> ReturningAsync(CompileScope scope, CollectionSchema table, string sql)
+    /// <summary>
+    /// Runs one write with its activity row, and for a create or an update (<paramref name="delta"/> given) its revision:
+    /// the whole row after the write and the fields written. One statement, so one round trip per item. Answers the key
+    /// as Directus shows it; null when no row matched (and then nothing is recorded).
+    /// </summary>
+    private async Task<JsonNode?> WriteRowAsync(string action, CompileScope scope, CollectionSchema table, string sql, JsonObject? delta)
     {
         var pk = table.Field(table.PrimaryKey!)!;
-        var key = $"to_json({ColumnValues.Output(pk, "t0." + CompileScope.Quote(pk.Field))})::text";
-        await using var command = scope.Statement($"{sql} returning {key}, to_jsonb(t0)::text").CreateCommand(transaction);
-        await using var rows = await command.ExecuteReaderAsync(ct);
-        if (!await rows.ReadAsync(ct)) return null;
-        return (JsonNode.Parse(rows.GetString(0))!, rows.IsDBNull(1) ? null : JsonNode.Parse(rows.GetString(1)));
-    }
-
-    /// <summary>The activity row of one item written, and for a create or an update its revision.</summary>
-    private async Task RecordAsync(string action, string collection, JsonNode key, JsonNode? data, JsonObject? delta)
-    {
-        var item = key is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : key.ToJsonString();
-        var activity = """
-            insert into content_activity (action, "user", ip, user_agent, collection, item, origin)
-            values ($1, $2, $3, $4, $5, $6, $7) returning id
+        var column = "t0." + CompileScope.Quote(pk.Field);
+        string Text(string? value) => value is null ? "null::text" : scope.Param(value, "text");
+        var user = Guid.TryParse(caller.Context.UserId, out var id) ? scope.Param(id, "uuid") : "null::uuid";
+        var collection = Text(table.Collection);
+        var revision = delta is null ? "" : $"""
+            , r as (insert into content_revisions (activity, collection, item, data, delta)
+                    select a.id, {collection}, w.item, w.row, {scope.Param(delta.ToJsonString(), "jsonb")} from a, w)
             """;
-        var sql = data is null ? activity : $"""
-            with a as ({activity})
-            insert into content_revisions (activity, collection, item, data, delta) select a.id, $5, $6, $8::jsonb, $9::jsonb from a
+        var statement = $"""
+            with w as ({sql} returning to_json({ColumnValues.Output(pk, column)})::text as key, {column}::text as item, to_jsonb(t0) as row),
+            a as (insert into content_activity (action, "user", ip, user_agent, collection, item, origin)
+                  select {Text(action)}, {user}, {Text(caller.Ip)}, {Text(caller.UserAgent)}, {collection}, w.item, {Text(caller.Origin)} from w returning id)
+            {revision}
+            select w.key from w
             """;
-        await using var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
-        void Add(object? value, NpgsqlTypes.NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = type });
-        Add(action, NpgsqlTypes.NpgsqlDbType.Text);
-        Add(Guid.TryParse(caller.Context.UserId, out var user) ? user : null, NpgsqlTypes.NpgsqlDbType.Uuid);
-        foreach (var text in new[] { caller.Ip, caller.UserAgent, collection, item, caller.Origin }) Add(text, NpgsqlTypes.NpgsqlDbType.Text);
-        if (data is not null)
-        {
-            Add(data.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Text);
-            Add(delta?.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Text);
-        }
-        await command.ExecuteNonQueryAsync(ct);
+        await using var command = scope.Statement(statement).CreateCommand(transaction);
+        return await command.ExecuteScalarAsync(ct) is string key ? JsonNode.Parse(key) : null;
     }
 }

@@ -263,6 +263,179 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
     }
 
     [Fact]
+    public async Task A_many_to_many_create_writes_junction_rows_for_new_and_existing_related_items()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var (tags, junction) = await CreateTagsAsync(articles);
+        var existing = await CreateTagAsync(tags, "old");
+
+        using var response = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}?fields=id,title,tags.tags_id.name",
+            JsonNode.Parse($$$"""{"title":"Tagged","tags":[{"tags_id":{"name":"new"}},{"tags_id":{{{existing}}}}]}"""));
+        var created = await AccessTestUsers.DataAsync(response);
+        Assert.Equal(["new", "old"], created["tags"]!.AsArray().Select(t => t!["tags_id"]!["name"]!.GetValue<string>()).Order());
+
+        var id = created["id"]!.GetValue<long>();
+        Assert.Equal(["new", "old"], await TagNamesAsync(junction, tags, id));
+        Assert.Equal(2, await e2e.ContentScalarAsync($"select count(*) from \"{tags}\""));
+        // one activity row per row written: the article, two junction rows, the new tag (the old one was created before)
+        Assert.Equal(2, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{junction}' and action = 'create'"));
+        Assert.Equal(2, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{tags}' and action = 'create'"));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{articles}'"));
+    }
+
+    [Fact]
+    public async Task A_many_to_many_list_in_an_update_replaces_the_set_and_the_detailed_form_changes_only_what_it_names()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var (tags, junction) = await CreateTagsAsync(articles);
+        var (a, b) = (await CreateTagAsync(tags, "a"), await CreateTagAsync(tags, "b"));
+        using var create = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}?fields=id,tags.id,tags.tags_id",
+            JsonNode.Parse($$$"""{"title":"Set","tags":[{"tags_id":{{{a}}}},{"tags_id":{{{b}}}}]}"""));
+        var article = await AccessTestUsers.DataAsync(create);
+        var id = article["id"]!.GetValue<long>();
+        long Row(JsonNode item, long tag) => item["tags"]!.AsArray().Single(t => t!["tags_id"]!.GetValue<long>() == tag)!["id"]!.GetValue<long>();
+        var (rowA, rowB) = (Row(article, a), Row(article, b));
+
+        // the list is the new set: row a kept as it is (named by its key), row b deleted, a new tag linked by a new row
+        using (var replace = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{id}?fields=tags.id,tags.tags_id",
+            JsonNode.Parse($$$"""{"tags":[{{{rowA}}},{"tags_id":{"name":"c"}}]}""")))
+            Assert.Contains(rowA, (await AccessTestUsers.DataAsync(replace))["tags"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()));
+        Assert.Equal(["a", "c"], await TagNamesAsync(junction, tags, id));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from \"{junction}\" where id = {rowB}"));
+        Assert.Equal(3, await e2e.ContentScalarAsync($"select count(*) from \"{tags}\"")); // deselecting drops the link, not the tag
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{junction}' and action = 'delete' and item = '{rowB}'"));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection = '{junction}' and action = 'update'"));
+
+        // the detailed form: create a link, update one (renaming its tag through it), delete one; the rest stays
+        var rowC = await e2e.ContentScalarAsync($"select id from \"{junction}\" where articles_id = {id} and id <> {rowA}");
+        using (var detailed = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{id}", JsonNode.Parse($$$"""
+            {"tags":{"create":[{"tags_id":{{{b}}}}],"update":[{"id":{{{rowA}}},"tags_id":{"id":{{{a}}},"name":"a2"}}],"delete":[{{{rowC}}}]}}
+            """)))
+            Assert.True(detailed.IsSuccessStatusCode, await detailed.Content.ReadAsStringAsync());
+        Assert.Equal(["a2", "b"], await TagNamesAsync(junction, tags, id));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{junction}\" where id = {rowA}"));
+
+        // an empty list empties the set
+        using (var clear = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{id}", JsonNode.Parse("""{"tags":[]}""")))
+            Assert.True(clear.IsSuccessStatusCode, await clear.Content.ReadAsStringAsync());
+        Assert.Empty(await TagNamesAsync(junction, tags, id));
+    }
+
+    [Fact]
+    public async Task A_one_to_many_list_in_an_update_replaces_the_set_and_the_detailed_form_changes_only_what_it_names()
+    {
+        var (authors, articles) = await CreateArticlesAsync();
+        using var create = await e2e.Gateway.PostAsJsonAsync($"/items/{authors}?fields=id,articles.id,articles.title",
+            new { name = "Ada", articles = new[] { new { title = "One" }, new { title = "Two" }, new { title = "Three" } } });
+        var author = await AccessTestUsers.DataAsync(create);
+        var id = author["id"]!.GetValue<long>();
+        var byTitle = author["articles"]!.AsArray().ToDictionary(a => a!["title"]!.GetValue<string>(), a => a!["id"]!.GetValue<long>());
+
+        // one_deselect_action is nullify: an article left out of the list loses its author and stays
+        using (var replace = await e2e.Gateway.PatchAsJsonAsync($"/items/{authors}/{id}", JsonNode.Parse($$$"""{"articles":[{{{byTitle["One"]}}},{"id":{{{byTitle["Two"]}}},"title":"Two!"}]}""")))
+            Assert.True(replace.IsSuccessStatusCode, await replace.Content.ReadAsStringAsync());
+        Assert.Equal(["One", "Two!"], await AuthorTitlesAsync(articles, id));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{articles}\" where id = {byTitle["Three"]} and author is null"));
+
+        using (var detailed = await e2e.Gateway.PatchAsJsonAsync($"/items/{authors}/{id}", JsonNode.Parse($$$"""
+            {"articles":{"create":[{"title":"Four"}],"update":[{"id":{{{byTitle["Three"]}}},"title":"Three again"}],"delete":[{{{byTitle["One"]}}}]}}
+            """)))
+            Assert.True(detailed.IsSuccessStatusCode, await detailed.Content.ReadAsStringAsync());
+        Assert.Equal(["Four", "Three again", "Two!"], await AuthorTitlesAsync(articles, id));
+        Assert.Equal(4, await e2e.ContentScalarAsync($"select count(*) from \"{articles}\"")); // nullified, not deleted
+    }
+
+    [Fact]
+    public async Task A_failing_nested_row_rolls_back_the_parent_the_junction_rows_and_the_related_rows()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var (tags, junction) = await CreateTagsAsync(articles);
+        var existing = await CreateTagAsync(tags, "kept");
+        Task<long> Activity() => e2e.ContentScalarAsync($"select count(*) from content_activity where collection in ('{articles}', '{tags}', '{junction}')");
+        var before = await Activity();
+
+        // the second new tag has no name (not null): nothing of the request is kept
+        using (var create = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}",
+            JsonNode.Parse($$$"""{"title":"Doomed","tags":[{"tags_id":{"name":"fine"}},{"tags_id":{{{existing}}}},{"tags_id":{"name":null}}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, create.StatusCode);
+            Assert.Equal("NOT_NULL_VIOLATION", await EndToEndFixture.ErrorCodeAsync(create));
+        }
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from \"{articles}\""));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from \"{junction}\""));
+        Assert.Equal(1, await e2e.ContentScalarAsync($"select count(*) from \"{tags}\""));
+        Assert.Equal(before, await Activity());
+
+        // an update that replaces the set and then fails keeps the old set
+        using var ok = await e2e.Gateway.PostAsJsonAsync($"/items/{articles}?fields=id", JsonNode.Parse($$$"""{"title":"Kept","tags":[{"tags_id":{{{existing}}}}]}"""));
+        var id = (await AccessTestUsers.DataAsync(ok))["id"]!.GetValue<long>();
+        before = await Activity();
+        using (var update = await e2e.Gateway.PatchAsJsonAsync($"/items/{articles}/{id}", JsonNode.Parse("""{"title":"Changed","tags":[{"tags_id":{"name":"far too long for twenty characters"}}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, update.StatusCode);
+            Assert.Equal("VALUE_TOO_LONG", await EndToEndFixture.ErrorCodeAsync(update));
+        }
+        Assert.Equal(["kept"], await TagNamesAsync(junction, tags, id));
+        Assert.Equal(["Kept"], await TitlesAsync(articles));
+        Assert.Equal(before, await Activity());
+    }
+
+    [Theory]
+    [InlineData("""{"create":"not a list"}""")]
+    [InlineData("""{"insert":[]}""")]
+    [InlineData("""{"create":[1]}""")]
+    [InlineData("""{"update":[{"tags_id":1}]}""")]
+    [InlineData("""{"delete":[{"id":1}]}""")]
+    [InlineData("""[null]""")]
+    [InlineData("""[[1]]""")]
+    [InlineData("\"x\"")]
+    public async Task A_malformed_many_to_many_value_is_a_400_and_writes_nothing(string value)
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var (_, junction) = await CreateTagsAsync(articles);
+        using var response = await e2e.Gateway.PostAsync($"/items/{articles}", Json(JsonNode.Parse($$$"""{"title":"Bad","tags":{{{value}}}}""")!));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("INVALID_PAYLOAD", await EndToEndFixture.ErrorCodeAsync(response));
+        Assert.Empty(await TitlesAsync(articles));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from \"{junction}\""));
+    }
+
+    [Fact]
+    public async Task A_many_to_many_write_needs_create_on_the_junction_and_the_related_collection()
+    {
+        var (_, articles) = await CreateArticlesAsync();
+        var (tags, junction) = await CreateTagsAsync(articles);
+        var (writer, policy) = await UserAsync();
+        foreach (var collection in new[] { articles, tags, junction }) await GrantAsync(policy, collection, "read", new { }, ["*"]);
+        await GrantAsync(policy, articles, "create", new { }, ["*"]);
+        await GrantAsync(policy, tags, "create", new { }, ["*"]);
+        Assert.True(await AccessTestUsers.BecomesAsync(writer, $"/items/{junction}", 200, TimeSpan.FromSeconds(2)), "the grants did not apply");
+        var body = JsonNode.Parse("""{"title":"Mine","tags":[{"tags_id":{"name":"mine"}}]}""")!;
+
+        // no create on the junction: 403, and neither the article nor the tag it would have created is kept
+        using (var refused = await writer.PostAsync($"/items/{articles}", Json(body)))
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Empty(await TitlesAsync(articles));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from \"{tags}\""));
+        Assert.Equal(0, await e2e.ContentScalarAsync($"select count(*) from content_activity where collection in ('{articles}', '{tags}', '{junction}')"));
+
+        await GrantAsync(policy, junction, "create", new { }, ["*"]);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            using var attempt = await writer.PostAsync($"/items/{articles}", Json(body));
+            status = attempt.StatusCode;
+            if (status != HttpStatusCode.Forbidden) break;
+            await Task.Delay(25);
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(2));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var id = await e2e.ContentScalarAsync($"select id from \"{articles}\" where title = 'Mine'");
+        Assert.Equal(["mine"], await TagNamesAsync(junction, tags, id));
+    }
+
+    [Fact]
     public async Task Patching_a_singleton_creates_its_one_row_then_updates_it()
     {
         var settings = "site_" + Guid.NewGuid().ToString("N")[..6];
@@ -295,6 +468,34 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
         await e2e.PostAsync("/relations", new { collection = articles, field = "author", related_collection = authors, meta = new { one_field = "articles" } });
         return (authors, articles);
     }
+
+    /// <summary>tags(id, name varchar(20) not null) and the junction articles_tags(id, articles_id, tags_id) behind the m2m alias <c>tags</c> of articles.</summary>
+    private async Task<(string Tags, string Junction)> CreateTagsAsync(string articles)
+    {
+        var (tags, junction) = (articles.Replace("articles_", "tags_"), articles.Replace("articles_", "articles_tags_"));
+        await e2e.PostAsync("/collections", new { collection = tags, schema = new { }, fields = new object[] { new { field = "name", type = "string", schema = new { max_length = 20, is_nullable = false } } } });
+        await e2e.PostAsync("/collections", new
+        {
+            collection = junction, schema = new { }, meta = new { hidden = true },
+            fields = new object[] { new { field = "articles_id", type = "integer" }, new { field = "tags_id", type = "integer" } },
+        });
+        await e2e.PostAsync("/relations", new { collection = junction, field = "articles_id", related_collection = articles, meta = new { one_field = "tags", junction_field = "tags_id" }, schema = new { on_delete = "CASCADE" } });
+        await e2e.PostAsync("/relations", new { collection = junction, field = "tags_id", related_collection = tags, meta = new { junction_field = "articles_id" }, schema = new { on_delete = "CASCADE" } });
+        return (tags, junction);
+    }
+
+    private async Task<long> CreateTagAsync(string tags, string name)
+    {
+        using var response = await e2e.Gateway.PostAsJsonAsync($"/items/{tags}?fields=id", new { name });
+        return (await AccessTestUsers.DataAsync(response))["id"]!.GetValue<long>();
+    }
+
+    /// <summary>The names of the tags linked to one article, read from the tables.</summary>
+    private Task<List<string>> TagNamesAsync(string junction, string tags, long article) =>
+        StringsAsync($"select t.name from \"{junction}\" j join \"{tags}\" t on t.id = j.tags_id where j.articles_id = {article} order by t.name");
+
+    private Task<List<string>> AuthorTitlesAsync(string articles, long author) =>
+        StringsAsync($"select title from \"{articles}\" where author = {author} order by title");
 
     /// <summary>Four articles created through the API; their keys in order (views 5, 20, 30, 10).</summary>
     private async Task<long[]> SeedAsync(string articles)
@@ -342,11 +543,13 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, object body) =>
         client.SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) });
 
-    private async Task<List<string>> TitlesAsync(string collection)
+    private Task<List<string>> TitlesAsync(string collection) => StringsAsync($"select title from \"{collection}\" order by title");
+
+    private async Task<List<string>> StringsAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(e2e.Postgres.ConnectionStringFor("content"));
         await connection.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"select title from \"{collection}\" order by title", connection);
+        await using var cmd = new NpgsqlCommand(sql, connection);
         await using var reader = await cmd.ExecuteReaderAsync();
         var titles = new List<string>();
         while (await reader.ReadAsync()) titles.Add(reader.GetString(0));
