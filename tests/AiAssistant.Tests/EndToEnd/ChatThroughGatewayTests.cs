@@ -96,7 +96,7 @@ public sealed class ChatThroughGatewayTests(EndToEndFixture e2e)
     {
         using var client = new HttpClient { BaseAddress = new Uri(e2e.GatewayUrl) };
         if (authorization is not null) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
-        foreach (var (method, path) in new[] { ("GET", "/settings"), ("PATCH", "/settings"), ("POST", "/ai/chat"), ("GET", "/collections") })
+        foreach (var (method, path) in new[] { ("GET", "/settings"), ("PATCH", "/settings"), ("POST", "/ai/chat"), ("GET", "/activity") })
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
             using var response = await client.SendAsync(request);
