@@ -123,15 +123,16 @@ static class ContentBench
         for (var i = 0; i < 10; i++) creates.Add(await Create());
         Console.WriteLine($"create 1,000 items in one request (10, c=1, answer read back): {Percentiles(creates)}, max {creates.Max():F1} ms; load {Load()}");
 
-        // What PostgreSQL's share is: the schema API creates no index (Directus's neither, unless asked), so the read
-        // above scans the 10,000 rows; the same reads again with one made by hand for this filter and sort.
+        // What PostgreSQL's share is: without an index the read above scans and sorts the 10,000 rows. The same reads
+        // again after the schema API indexes the sort field (Directus's schema.is_indexed), statistics refreshed.
+        await SendAsync(admin, HttpMethod.Patch, $"/fields/{articles}/views", new { schema = new { is_indexed = true } });
         await using (var connection = new Npgsql.NpgsqlConnection(contentDatabase))
         {
             await connection.OpenAsync();
-            await using var index = new Npgsql.NpgsqlCommand($"create index on \"{articles}\" (status, views); analyze \"{articles}\"", connection);
-            await index.ExecuteNonQueryAsync();
+            await using var analyze = new Npgsql.NpgsqlCommand($"analyze \"{articles}\"", connection);
+            await analyze.ExecuteNonQueryAsync();
         }
-        await MeasureReadsAsync($"the reads with an index on {articles} (status, views), made by hand");
+        await MeasureReadsAsync($"the reads with views indexed through PATCH /fields (is_indexed)");
     }
 
     private static HttpClient Client(HttpMessageHandler handler, string baseUrl, string token)

@@ -35,6 +35,10 @@ public static class SchemaDdl
             + (f.Unique ? $" constraint {Quote(Constraint(f.Collection, f.Field, "unique"))} unique" : "");
     }
 
+    /// <summary>Directus's <c>is_indexed</c>: a plain b-tree index on the column (a unique or primary key has its own).</summary>
+    public static string? Index(FieldSchema f) => f.Indexed && !f.Unique && !f.IsPrimaryKey && !f.IsAlias
+        ? $"create index {Quote(Constraint(f.Collection, f.Field, "index"))} on {Quote(f.Collection)} ({Quote(f.Field)})" : null;
+
     /// <summary>The statements that turn column <paramref name="was"/> into <paramref name="now"/>, in an order PostgreSQL accepts.</summary>
     public static IEnumerable<string> AlterColumn(FieldSchema was, FieldSchema now)
     {
@@ -57,6 +61,11 @@ public static class SchemaDdl
                 ? $"alter table {Quote(now.Collection)} add constraint {name} unique ({Quote(now.Field)})"
                 : $"alter table {Quote(now.Collection)} drop constraint if exists {name}";
         }
+        var (hadIndex, hasIndex) = (Index(was) is not null, Index(now) is not null);
+        if (hadIndex && (!hasIndex || type != FieldTypes.ColumnType(was with { AutoIncrement = false })))
+            yield return $"drop index if exists {Quote(Constraint(now.Collection, now.Field, "index"))}";
+        if (hasIndex && (!hadIndex || type != FieldTypes.ColumnType(was with { AutoIncrement = false })))
+            yield return Index(now)!;
     }
 
     public static string DropColumn(FieldSchema f) => $"alter table {Quote(f.Collection)} drop column {Quote(f.Field)}";

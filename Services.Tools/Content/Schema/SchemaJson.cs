@@ -59,6 +59,7 @@ public static class SchemaJson
                 ["numeric_scale"] = f.NumericScale,
                 ["is_nullable"] = f.Nullable,
                 ["is_unique"] = f.Unique,
+                ["is_indexed"] = f.Indexed,
                 ["is_primary_key"] = f.IsPrimaryKey,
                 ["has_auto_increment"] = f.AutoIncrement,
                 ["foreign_key_table"] = foreignKey?.RelatedCollection,

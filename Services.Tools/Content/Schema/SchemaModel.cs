@@ -68,6 +68,7 @@ public sealed record FieldSchema(
     bool IsPrimaryKey = false,
     bool Nullable = true,
     bool Unique = false,
+    bool Indexed = false,
     bool AutoIncrement = false,
     int? MaxLength = null,
     int? NumericPrecision = null,

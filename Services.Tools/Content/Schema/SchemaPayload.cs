@@ -69,6 +69,7 @@ public static class SchemaPayload
             AutoIncrement = Has(schema, "has_auto_increment") ? Bool(schema, "has_auto_increment", "schema.has_auto_increment") : current.AutoIncrement,
             Nullable = !isPrimaryKey && (Has(schema, "is_nullable") ? Bool(schema, "is_nullable", "schema.is_nullable") : current.Nullable),
             Unique = Has(schema, "is_unique") ? Bool(schema, "is_unique", "schema.is_unique") : current.Unique,
+            Indexed = Has(schema, "is_indexed") ? Bool(schema, "is_indexed", "schema.is_indexed") : current.Indexed,
             MaxLength = Has(schema, "max_length") ? Int(schema, "max_length", "schema.max_length") : current.MaxLength,
             NumericPrecision = Has(schema, "numeric_precision") ? Int(schema, "numeric_precision", "schema.numeric_precision") : current.NumericPrecision,
             NumericScale = Has(schema, "numeric_scale") ? Int(schema, "numeric_scale", "schema.numeric_scale") : current.NumericScale,

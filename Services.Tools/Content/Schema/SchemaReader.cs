@@ -29,7 +29,15 @@ public static partial class SchemaReader
         join pg_class cl on cl.oid = con.conrelid
         join pg_namespace n on n.oid = cl.relnamespace and n.nspname = current_schema()
         join pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
-        where con.contype in ('p', 'u', 'f') and cardinality(con.conkey) = 1;
+        where con.contype in ('p', 'u', 'f') and cardinality(con.conkey) = 1
+        union all
+        select cl.relname::text, a.attname::text, 'i', ic.relname::text, ''
+        from pg_index ix
+        join pg_class cl on cl.oid = ix.indrelid
+        join pg_class ic on ic.oid = ix.indexrelid
+        join pg_namespace n on n.oid = cl.relnamespace and n.nspname = current_schema()
+        join pg_attribute a on a.attrelid = ix.indrelid and a.attnum = ix.indkey[0]
+        where not ix.indisunique and not ix.indisprimary and ix.indnatts = 1;
         select many_collection, many_field, one_collection, one_field, junction_field, sort_field, one_deselect_action
         from content_relations order by id;
         """;
@@ -69,6 +77,7 @@ public static partial class SchemaReader
         await reader.NextResultAsync(ct);
         var primaryKeys = new HashSet<(string, string)>();
         var uniques = new HashSet<(string, string)>();
+        var indexed = new HashSet<(string, string)>();
         var foreignKeys = new Dictionary<(string, string), (string Name, string OnDelete)>();
         while (await reader.ReadAsync(ct))
         {
@@ -77,6 +86,7 @@ public static partial class SchemaReader
             {
                 case "p": primaryKeys.Add(key); break;
                 case "u": uniques.Add(key); break;
+                case "i": indexed.Add(key); break;
                 default: foreignKeys[key] = (reader.GetString(3), OnDeleteAction(reader.GetString(4))); break;
             }
         }
@@ -107,6 +117,7 @@ public static partial class SchemaReader
                 var key = (c.Name, m.Field);
                 fields[m.Field] = new FieldSchema(c.Name, m.Field, m.Type,
                     IsPrimaryKey: primaryKeys.Contains(key), Nullable: col.Nullable, Unique: uniques.Contains(key) || primaryKeys.Contains(key),
+                    Indexed: indexed.Contains(key),
                     AutoIncrement: col.AutoIncrement,
                     MaxLength: col.DataType == "character varying" ? col.MaxLength : null,
                     NumericPrecision: col.DataType == "numeric" ? col.Precision : null,

@@ -41,6 +41,7 @@ public sealed class SchemaStore(
             foreach (var field in fields)
             {
                 if (!field.IsPrimaryKey && !field.IsAlias) await change.DdlAsync(SchemaDdl.AddColumn(field), field.Field, token);
+                if (SchemaDdl.Index(field) is { } index) await change.DdlAsync(index, field.Field, token);
                 await change.InsertFieldAsync(field, token);
             }
         }, ct);
@@ -91,6 +92,7 @@ public sealed class SchemaStore(
             if (current.Field(field.Field) is not null)
                 throw DirectusException.InvalidPayload($"Field \"{field.Field}\" already exists in collection \"{collection}\"", "field");
             if (!field.IsAlias) await change.DdlAsync(SchemaDdl.AddColumn(field), field.Field, token);
+            if (SchemaDdl.Index(field) is { } index) await change.DdlAsync(index, field.Field, token);
             await change.InsertFieldAsync(field, token);
         }, ct);
         return schema.Collection(collection)!.Field(field.Field)!;

@@ -153,6 +153,27 @@ public sealed class SchemaStoreTests(ServersFixture servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Is_indexed_makes_a_real_index_and_taking_it_back_drops_it()
+    {
+        await Store.CreateCollectionAsync(Body("""{"collection":"posts","schema":{},"fields":[{"field":"views","type":"integer","schema":{"is_indexed":true}}]}"""), Ct);
+        await Store.CreateFieldAsync("posts", Body("""{"field":"status","type":"string","schema":{"is_indexed":true}}"""), Ct);
+        Task<long> IndexesOn(string column) => _db.ScalarAsync<long>(
+            "select count(*) from pg_indexes where tablename = 'posts' and indexdef like '%(' || $1 || ')'", column);
+        Assert.Equal(1, await IndexesOn("views"));
+        Assert.Equal(1, await IndexesOn("status"));
+        Assert.True((await _db.Cache.GetAsync(Ct)).Collection("posts")!.Field("views")!.Indexed);
+
+        // a new type keeps the index; taking it back drops it; the reader agrees with the catalog each time
+        var retyped = await Store.UpdateFieldAsync("posts", "views", Body("""{"type":"bigInteger"}"""), Ct);
+        Assert.True(retyped.Indexed);
+        Assert.Equal(1, await IndexesOn("views"));
+        var plain = await Store.UpdateFieldAsync("posts", "status", Body("""{"schema":{"is_indexed":false}}"""), Ct);
+        Assert.False(plain.Indexed);
+        Assert.Equal(0, await IndexesOn("status"));
+        await Assert.ThrowsAsync<DirectusException>(() => Store.CreateFieldAsync("posts", Body("""{"field":"bad","type":"string","schema":{"is_indexed":"yes"}}"""), Ct));
+    }
+
+    [Fact]
     public async Task A_missing_collection_or_field_is_forbidden_and_an_existing_name_is_refused()
     {
         await Store.CreateCollectionAsync(Body("""{"collection":"articles","schema":{}}"""), Ct);
