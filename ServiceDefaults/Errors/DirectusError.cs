@@ -12,6 +12,7 @@ public static class ErrorCodes
     public const string FailedValidation = "FAILED_VALIDATION";
     public const string RecordNotUnique = "RECORD_NOT_UNIQUE";
     public const string NotNullViolation = "NOT_NULL_VIOLATION";
+    public const string ContainsNullValues = "CONTAINS_NULL_VALUES";
     public const string ValueTooLong = "VALUE_TOO_LONG";
     public const string ValueOutOfRange = "VALUE_OUT_OF_RANGE";
     public const string InvalidForeignKey = "INVALID_FOREIGN_KEY";

@@ -25,7 +25,16 @@ public sealed class SchemaChange(NpgsqlConnection connection, NpgsqlTransaction 
         }
         catch (PostgresException e) when (e.SqlState[..2] is "22" or "23" or "42" or "2B")
         {
-            throw DirectusException.InvalidPayload($"Field \"{field}\": {e.MessageText}", field);
+            // Directus's codes for the rows that stop a column from becoming required or unique
+            var extensions = new Dictionary<string, object?> { ["collection"] = e.TableName, ["field"] = field };
+            throw e.SqlState switch
+            {
+                PostgresErrorCodes.NotNullViolation => new DirectusException(StatusCodes.Status400BadRequest, ErrorCodes.ContainsNullValues,
+                    $"Field \"{field}\" contains null values: give them a value before making it required.", extensions),
+                PostgresErrorCodes.UniqueViolation => new DirectusException(StatusCodes.Status400BadRequest, ErrorCodes.RecordNotUnique,
+                    $"Field \"{field}\" has duplicate values: make them unique before making it unique.", extensions),
+                _ => DirectusException.InvalidPayload($"Field \"{field}\": {e.MessageText}", field),
+            };
         }
     }
 

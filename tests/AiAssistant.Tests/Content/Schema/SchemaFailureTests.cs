@@ -22,7 +22,7 @@ public sealed class SchemaFailureTests(ServersFixture servers) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
-    private async Task<DirectusException> RefusedWithNothingLeftAsync(Func<Task> change)
+    private async Task<DirectusException> RefusedWithNothingLeftAsync(Func<Task> change, string code = ErrorCodes.InvalidPayload)
     {
         var (version, outbox) = (await _db.VersionAsync(), await _db.OutboxRowsAsync());
         var columns = await _db.ColumnsAsync("authors");
@@ -31,7 +31,7 @@ public sealed class SchemaFailureTests(ServersFixture servers) : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<DirectusException>(change);
         Assert.Equal(400, error.Status);
-        Assert.Equal(ErrorCodes.InvalidPayload, error.Code);
+        Assert.Equal(code, error.Code);
         Assert.Equal((version, outbox), (await _db.VersionAsync(), await _db.OutboxRowsAsync()));
         Assert.Equal(columns, await _db.ColumnsAsync("authors"));
         Assert.Equal(constraints, await _db.ScalarAsync<long>("select count(*) from pg_constraint"));
@@ -93,8 +93,12 @@ public sealed class SchemaFailureTests(ServersFixture servers) : IAsyncLifetime
     public async Task Making_a_column_required_or_unique_fails_on_existing_nulls_and_duplicates()
     {
         await _db.ExecAsync("insert into authors (name) values (null), ('x'), ('x')");
-        await RefusedWithNothingLeftAsync(() => Store.UpdateFieldAsync("authors", "name", Body("""{"schema":{"is_nullable":false}}"""), Ct));
-        await RefusedWithNothingLeftAsync(() => Store.UpdateFieldAsync("authors", "name", Body("""{"schema":{"is_unique":true}}"""), Ct));
+        var nulls = await RefusedWithNothingLeftAsync(() => Store.UpdateFieldAsync("authors", "name", Body("""{"schema":{"is_nullable":false}}"""), Ct),
+            ErrorCodes.ContainsNullValues);
+        Assert.Equal("name", nulls.Extensions!["field"]);
+        var duplicates = await RefusedWithNothingLeftAsync(() => Store.UpdateFieldAsync("authors", "name", Body("""{"schema":{"is_unique":true}}"""), Ct),
+            ErrorCodes.RecordNotUnique);
+        Assert.Equal("name", duplicates.Extensions!["field"]);
         await RefusedWithNothingLeftAsync(() => Store.UpdateFieldAsync("authors", "name", Body("""{"schema":{"max_length":0}}"""), Ct));
     }
 
