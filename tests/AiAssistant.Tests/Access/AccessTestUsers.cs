@@ -35,9 +35,20 @@ public static class AccessTestUsers
     }
 
     /// <summary>A user with a role holding one policy with the given flags.</summary>
-    public static async Task<TestUser> UserAsync(HttpClient admin, bool app, bool isAdmin = false)
+    public static async Task<TestUser> UserAsync(HttpClient admin, bool app, bool isAdmin = false) =>
+        await UserAsync(admin, await RoleAsync(admin, await PolicyAsync(admin, app, isAdmin)));
+
+    /// <summary>A user whose role holds one new policy to grant permissions on, and a client signed in with its static token.</summary>
+    public static async Task<(TestUser User, string Policy, HttpClient Client)> GrantableUserAsync(HttpClient admin, string baseUrl, bool app)
     {
-        var role = await RoleAsync(admin, await PolicyAsync(admin, app, isAdmin));
+        var policy = await PolicyAsync(admin, app);
+        var user = await UserAsync(admin, await RoleAsync(admin, policy));
+        return (user, policy, Client(baseUrl, user.StaticToken));
+    }
+
+    /// <summary>A user with <paramref name="role"/>, a password and a static token.</summary>
+    public static async Task<TestUser> UserAsync(HttpClient admin, string role)
+    {
         var email = Unique("user-") + "@example.com";
         var password = "pw-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
         var token = "st-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

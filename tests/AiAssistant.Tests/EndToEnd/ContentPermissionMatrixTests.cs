@@ -115,11 +115,9 @@ public sealed class ContentPermissionMatrixTests(EndToEndFixture e2e)
         var openPolicy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
         var ownPolicy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
         var role = await AccessTestUsers.RoleAsync(e2e.Gateway, openPolicy, ownPolicy);
-        var token = "st-" + Guid.NewGuid().ToString("N");
-        using (var user = await e2e.Gateway.PostAsJsonAsync("/users", new { email = AccessTestUsers.Unique("both-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token }))
-            await AccessTestUsers.DataAsync(user);
-        using var client = AccessTestUsers.Client(e2e.GatewayUrl, token);
-        var self = JsonNode.Parse(await client.GetStringAsync("/users/me"))!["data"]!["id"]!.GetValue<string>();
+        var user = await AccessTestUsers.UserAsync(e2e.Gateway, role);
+        using var client = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
+        var self = user.Id;
         var open = new { open = new { _eq = true } };
         var own = new { owner = new { _eq = "$CURRENT_USER" } };
         foreach (var action in new[] { "read", "update" })
@@ -151,14 +149,7 @@ public sealed class ContentPermissionMatrixTests(EndToEndFixture e2e)
     /// <summary>A user whose one policy grants every action on rows it owns, all fields but <c>secret</c>.</summary>
     private async Task<(HttpClient Client, string Id)> UserWithGrantsAsync(string collection, bool appAccess)
     {
-        var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, appAccess);
-        var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
-        var token = "st-" + Guid.NewGuid().ToString("N");
-        using var created = await e2e.Gateway.PostAsJsonAsync("/users", new
-        {
-            email = AccessTestUsers.Unique("owner-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token,
-        });
-        var id = (await AccessTestUsers.DataAsync(created))["id"]!.GetValue<string>();
+        var (user, policy, client) = await AccessTestUsers.GrantableUserAsync(e2e.Gateway, e2e.GatewayUrl, appAccess);
         var own = new { owner = new { _eq = "$CURRENT_USER" } };
         await e2e.PostAsync("/permissions", new { policy, collection, action = "read", permissions = own, fields = new[] { "id", "title", "owner" } });
         await e2e.PostAsync("/permissions", new
@@ -167,7 +158,7 @@ public sealed class ContentPermissionMatrixTests(EndToEndFixture e2e)
         });
         await e2e.PostAsync("/permissions", new { policy, collection, action = "update", permissions = own, fields = new[] { "title" } });
         await e2e.PostAsync("/permissions", new { policy, collection, action = "delete", permissions = own, fields = new[] { "*" } });
-        return (AccessTestUsers.Client(e2e.GatewayUrl, token), id);
+        return (client, user.Id);
     }
 
     private async Task<long[]> AdminCreateAsync(string collection, object[] rows)

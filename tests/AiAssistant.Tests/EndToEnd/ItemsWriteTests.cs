@@ -509,11 +509,8 @@ public sealed class ItemsWriteTests(EndToEndFixture e2e)
 
     private async Task<(HttpClient Client, string Policy)> UserAsync()
     {
-        var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app: true);
-        var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
-        var token = "st-" + Guid.NewGuid().ToString("N");
-        await e2e.PostAsync("/users", new { email = AccessTestUsers.Unique("writer-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
-        return (AccessTestUsers.Client(e2e.GatewayUrl, token), policy);
+        var (_, policy, client) = await AccessTestUsers.GrantableUserAsync(e2e.Gateway, e2e.GatewayUrl, app: true);
+        return (client, policy);
     }
 
     private async Task GrantAsync(string policy, string collection, string action, object permissions, string[]? fields, object? validation = null, object? presets = null) =>

@@ -103,11 +103,8 @@ public sealed class SchemaAndHistoryAccessTests(EndToEndFixture e2e)
 
     private async Task<(HttpClient Client, string Policy)> UserAsync(bool app)
     {
-        var policy = await AccessTestUsers.PolicyAsync(e2e.Gateway, app);
-        var role = await AccessTestUsers.RoleAsync(e2e.Gateway, policy);
-        var token = "st-" + Guid.NewGuid().ToString("N");
-        await e2e.PostAsync("/users", new { email = AccessTestUsers.Unique("viewer-") + "@example.com", password = "pw-" + Guid.NewGuid().ToString("N"), role, token });
-        return (AccessTestUsers.Client(e2e.GatewayUrl, token), policy);
+        var (_, policy, client) = await AccessTestUsers.GrantableUserAsync(e2e.Gateway, e2e.GatewayUrl, app);
+        return (client, policy);
     }
 
     private async Task GrantAsync(string policy, string collection, string action, string[] fields) =>
