@@ -39,6 +39,9 @@ if (!options.ServersOnly)
         .WithReference(contentDb).WaitFor(contentDb)
         .WithReference(settings)
         .WithEnvironment("Files__Root", Path.Combine(options.DataFolder, "files"));
+    // a closed network's own servers may be imported from when the environment of ./run.sh says so (off by default)
+    if (builder.Configuration["Files:Import:AllowPrivateAddresses"] is { Length: > 0 } allowPrivate)
+        tools.WithEnvironment("Files__Import__AllowPrivateAddresses", allowPrivate);
     var chat = builder.AddService<Projects.Services_Chat>(ResourceNames.Chat, grpc: false)
         .WithReplicas(options.ChatReplicas)
         .WithReference(chatDb).WaitFor(chatDb)
