@@ -42,6 +42,8 @@ if (!options.ServersOnly)
     // a closed network's own servers may be imported from when the environment of ./run.sh says so (off by default)
     if (builder.Configuration["Files:Import:AllowPrivateAddresses"] is { Length: > 0 } allowPrivate)
         tools.WithEnvironment("Files__Import__AllowPrivateAddresses", allowPrivate);
+    // Settings asks Tools whether a prompts collection exists before it stores its name (no WaitFor: per request)
+    settings.WithReference(tools);
     var chat = builder.AddService<Projects.Services_Chat>(ResourceNames.Chat, grpc: false)
         .WithReplicas(options.ChatReplicas)
         .WithReference(chatDb).WaitFor(chatDb)

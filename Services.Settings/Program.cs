@@ -25,6 +25,9 @@ builder.Services.AddSingleton(ProviderKeyCipher.FromConfiguration(builder.Config
 builder.Services.AddSingleton<IDatabaseSchema, AiSettingsSchema>();
 builder.Services.AddSingleton(ModelCatalog.LoadDefault());
 builder.Services.AddSingleton<AiSettingsStore>();
+// a PATCH naming a prompts collection asks Tools whether the content store has it
+builder.Services.AddInternalGrpcClient<AiAssistant.Contracts.Content.Content.ContentClient>(ResourceNames.Tools, TimeSpan.FromSeconds(5));
+builder.Services.AddSingleton<PromptsCollectionCheck>();
 
 var app = builder.Build();
 if (args is ["rotate-keys", ..])

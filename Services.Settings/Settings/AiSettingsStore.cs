@@ -251,6 +251,24 @@ public sealed class AiSettingsStore(
         return config;
     }
 
+    /// <summary>The MCP settings for Tools (gRPC GetMcpConfig): no secret among them; a field never written is its default.</summary>
+    public async Task<McpConfig> LoadMcpConfigAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var (version, values) = await LoadValuesAsync(connection, null, forUpdate: false, ct);
+        bool Flag(string field) => Value(values, field)?.GetValue<bool>() ?? false;
+        string Text(string field) => Value(values, field)?.GetValue<string>() ?? "";
+        return new McpConfig
+        {
+            Version = version,
+            Enabled = Flag(F.McpEnabled),
+            AllowDeletes = Flag(F.McpAllowDeletes),
+            PromptsCollection = Text(F.McpPromptsCollection),
+            SystemPromptEnabled = Flag(F.McpSystemPromptEnabled),
+            SystemPrompt = Text(F.McpSystemPrompt),
+        };
+    }
+
     /// <summary>What <c>/server/info</c> tells signed-in users: which provider types have credentials, whether MCP is on.</summary>
     public async Task<(IReadOnlyList<string> Providers, bool McpEnabled)> ServerInfoAsync(CancellationToken ct)
     {

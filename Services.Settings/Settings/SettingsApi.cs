@@ -22,10 +22,11 @@ public static class SettingsApi
         return TypedResults.Json(new { data = Select(await store.ReadMaskedAsync(ct), fields) });
     }
 
-    private static async Task<IResult> PatchSettings(HttpContext context, AiSettingsStore store, CancellationToken ct)
+    private static async Task<IResult> PatchSettings(HttpContext context, AiSettingsStore store, PromptsCollectionCheck prompts, CancellationToken ct)
     {
         var admin = context.RequireAdmin();
         var patch = await ReadPatchAsync(context.Request, ct);
+        await prompts.EnsureValidAsync(patch, ct);
         await store.PatchAsync(patch, actor: admin.UserId, ct);
         return TypedResults.Json(new { data = await store.ReadMaskedAsync(ct) });
     }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
-using AiAssistant.Services.Tools.Content.Files;
 using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.Content.Query;
 using AiAssistant.Services.Tools.Content.Schema;
@@ -16,14 +15,20 @@ public sealed record ItemsRequest(HttpContext Context, ItemsReader Reader, Items
 /// <c>GET /items/:collection</c> and <c>GET /items/:collection/:id</c> in Directus's shapes, with the whole query
 /// language, under the caller's read permissions (<see cref="PermissionEngine"/>; the Public policy without a token);
 /// the writes are <see cref="ItemsWriteApi"/>. System collections have routes of their own (<c>/files</c>,
-/// <c>/folders</c>) built from the same handlers (<see cref="MapCollection"/>); under <c>/items</c> they are 403, as in Directus.
+/// <c>/folders</c>, <c>/ai/tool-calls</c>) built from the same handlers (<see cref="MapCollection"/>); under <c>/items</c>
+/// they are 403, as in Directus.
 /// </summary>
 public static class ItemsApi
 {
     public static IEndpointRouteBuilder MapItemsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/items/{collection}").AddEndpointFilter(async (context, next) =>
-            FileTables.IsSystem(context.HttpContext.GetRouteValue("collection") as string ?? "") ? throw DirectusException.Forbidden() : await next(context));
+        {
+            var http = context.HttpContext;
+            var schema = await http.RequestServices.GetRequiredService<SchemaCache>().GetAsync(http.RequestAborted);
+            return schema.Collection(http.GetRouteValue("collection") as string ?? "") is { Meta.System: true }
+                ? throw DirectusException.Forbidden() : await next(context);
+        });
         group.MapGet("", (string collection, [AsParameters] ItemsRequest r) => ReadManyAsync(collection, r)).WithName("ReadItems");
         group.MapGet("/{id}", (string collection, string id, [AsParameters] ItemsRequest r) => ReadOneAsync(collection, id, r)).WithName("ReadItem");
         group.MapItemWrites();

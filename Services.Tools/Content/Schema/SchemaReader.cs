@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using AiAssistant.Services.Tools.Audit;
 using AiAssistant.Services.Tools.Content.Files;
 using Npgsql;
 
@@ -126,7 +127,7 @@ public static partial class SchemaReader
             }
             return new CollectionSchema(c.Name, fields.Values.FirstOrDefault(f => f.IsPrimaryKey)?.Field, fields, c.Meta);
         });
-        return (version, new SchemaSnapshot(result.Concat(FileTables.Collections), relations.Concat(FileTables.Relations)));
+        return (version, new SchemaSnapshot(result.Concat(FileTables.Collections).Concat(ToolCallTables.Collections), relations.Concat(FileTables.Relations)));
     }
 
     /// <summary>pg_constraint.confdeltype as the SQL words Directus reports.</summary>
