@@ -21,6 +21,7 @@ public sealed class ToolCallAudit(NpgsqlDataSource dataSource, ILogger<ToolCallA
     private const int MaxText = 200;
     private const int Attempts = 3;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     private readonly Channel<ToolCallRecord> _buffer = Channel.CreateBounded<ToolCallRecord>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
@@ -44,25 +45,25 @@ public sealed class ToolCallAudit(NpgsqlDataSource dataSource, ILogger<ToolCallA
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // writes go on for a few seconds once stopping is asked, so what is buffered still reaches the table
+        using var writing = new CancellationTokenSource();
+        await using var stopping = stoppingToken.Register(() => writing.CancelAfter(StopGrace));
         var batch = new List<ToolCallRecord>(BatchSize);
         long reported = 0;
-        try
+        while (true)
         {
-            while (await _buffer.Reader.WaitToReadAsync(stoppingToken))
+            try
             {
-                while (batch.Count < BatchSize && _buffer.Reader.TryRead(out var record)) batch.Add(record);
-                await WriteAsync(batch, stoppingToken);
-                batch.Clear();
-                reported = ReportDropped(reported);
+                if (!await _buffer.Reader.WaitToReadAsync(stoppingToken)) break;
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // stopping: what is buffered still gets a few seconds to reach the table
-            using var last = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            while (_buffer.Reader.TryRead(out var record)) batch.Add(record);
-            foreach (var chunk in batch.Chunk(BatchSize)) await WriteAsync(chunk, last.Token);
-            ReportDropped(reported);
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+            while (batch.Count < BatchSize && _buffer.Reader.TryRead(out var record)) batch.Add(record);
+            if (batch.Count == 0) break; // stopping, and nothing is left
+            await WriteAsync(batch, writing.Token);
+            batch.Clear();
+            reported = ReportDropped(reported);
         }
     }
 

@@ -26,6 +26,8 @@ public sealed class ProxyRoutesTests(ServersFixture servers)
         { "/policies/1", "settings" },
         { "/permissions/me", "settings" },
         { "/ai/chat", "chat" },
+        { "/ai/tool-calls", "tools" },
+        { "/ai/prompts-collection", "tools" },
         { "/items/articles/1", "tools" },
         { "/collections", "tools" },
         { "/fields/articles", "tools" },
@@ -57,8 +59,10 @@ public sealed class ProxyRoutesTests(ServersFixture servers)
         var proxy = JsonNode.Parse(File.ReadAllText(GatewayConfig.AppSettingsPath()))!["ReverseProxy"]!;
         var routes = proxy["Routes"]!.AsObject().Select(r => (Path: r.Value!["Match"]!["Path"]!.GetValue<string>(), Cluster: r.Value!["ClusterId"]!.GetValue<string>())).ToList();
 
+        // a route per first segment, and the Tools routes under /ai by their two segments
         var expected = DirectusPaths.Select(row => ((string)row[0], (string)row[1]))
-            .Select(row => ($"/{row.Item1.Split('/')[1]}/{{**rest}}", row.Item2)).ToList();
+            .Select(row => (row.Item1.StartsWith("/ai/", StringComparison.Ordinal) && row.Item2 == "tools" ? $"{row.Item1}/{{**rest}}" : $"/{row.Item1.Split('/')[1]}/{{**rest}}", row.Item2))
+            .Distinct().ToList();
         Assert.Equal(expected.Order(), routes.Order());
         foreach (var service in Services)
         {
@@ -80,6 +84,21 @@ public sealed class ProxyRoutesTests(ServersFixture servers)
         using var client = gateway.Client(GatewayUsers.AppUserToken);
 
         Assert.Equal($"chat {path}", await client.GetStringAsync(path));
+    }
+
+    [Theory]
+    [InlineData("/ai/tool-calls/12", "tools")]
+    [InlineData("/AI/Tool-Calls", "tools")]
+    [InlineData("/ai/prompts-collection/", "tools")]
+    [InlineData("/ai/tool-callsx", "chat")]
+    [InlineData("/ai/chat/tool-calls", "chat")]
+    public async Task The_tools_routes_under_ai_win_over_the_chat_route_by_whole_segments(string path, string service)
+    {
+        await using var upstreams = await UpstreamsAsync();
+        await using var gateway = await LoopbackApp.GatewayAsync(servers, upstreams.Config);
+        using var client = gateway.Client(GatewayUsers.AppUserToken);
+
+        Assert.Equal($"{service} {path}", await client.GetStringAsync(path));
     }
 
     [Theory]
