@@ -6,6 +6,7 @@ using AiAssistant.ServiceDefaults.Data;
 using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
+using AiAssistant.Services.Tools.AssistantTools;
 using AiAssistant.Services.Tools.Content.Files;
 using AiAssistant.Services.Tools.Content.Items;
 using AiAssistant.Services.Tools.Content.Permissions;
@@ -39,7 +40,9 @@ builder.Services.AddSingleton<ItemsWriter>();
 builder.AddFiles();
 builder.Services.AddSingleton<PermissionEngine>();
 builder.Services.AddSingleton<IPermissionSource>(sp => sp.GetRequiredService<PermissionEngine>());
-builder.Services.AddSingleton<ITool, SchemaTool>();
+builder.Services.AddSingleton<ToolApprovals>();
+builder.Services.AddSingleton<IDatabaseSchema>(sp => sp.GetRequiredService<ToolApprovals>());
+builder.Services.AddSingleton<IToolHandler, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 
 var app = builder.Build();
