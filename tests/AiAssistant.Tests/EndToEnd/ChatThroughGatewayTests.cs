@@ -36,7 +36,8 @@ public sealed class ChatThroughGatewayTests(EndToEndFixture e2e)
         Assert.Equal("schema", call["toolName"]!.GetValue<string>());
         var output = stream.Single("tool-output-available");
         Assert.Equal(call["toolCallId"]!.GetValue<string>(), output["toolCallId"]!.GetValue<string>());
-        var collections = output["output"]!["data"]!["collections"]!.AsArray().Select(c => c!.GetValue<string>());
+        Assert.True(output["output"]!["ok"]!.GetValue<bool>());
+        var collections = output["output"]!["result"]!["collections"]!.AsArray().Select(c => c!.GetValue<string>());
         Assert.Contains(collection, collections);
         Assert.Equal("There is a collection of articles.", stream.Text);
 

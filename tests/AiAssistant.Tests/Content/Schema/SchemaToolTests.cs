@@ -1,10 +1,9 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiAssistant.Contracts.Access;
-using AiAssistant.Contracts.Tools;
+using AiAssistant.Services.Tools.AssistantTools;
 using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.ToolRegistry;
-using AiAssistant.Services.Tools.Content.Schema;
+using AiAssistant.Tests.Tools;
 using AiAssistant.Tests.Infrastructure;
 using Xunit;
 using static AiAssistant.Tests.Content.Schema.SchemaDatabase;
@@ -43,8 +42,7 @@ public sealed class SchemaToolTests(ServersFixture servers) : IAsyncLifetime
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
     private async Task<JsonNode> RunAsync(string input, CallerPermissions? permissions = null) =>
-        (await new SchemaTool(_db.Cache, new FixedPermissions(permissions ?? CallerPermissions.Admin))
-            .ExecuteAsync(JsonDocument.Parse(input).RootElement, new Caller { UserId = "u1", Admin = permissions is null }, Ct))!;
+        (await new SchemaTool(_db.Cache).HandleAsync(ToolCalls.For(input, permissions)))!;
 
     [Fact]
     public async Task A_user_sees_only_what_it_may_read_and_a_hidden_collection_is_unknown()
@@ -62,11 +60,6 @@ public sealed class SchemaToolTests(ServersFixture servers) : IAsyncLifetime
         Assert.Null(details["authors"]);
         var e = await Assert.ThrowsAsync<ToolException>(() => RunAsync("""{"keys":["authors"]}""", user));
         Assert.Contains("authors", e.Message);
-    }
-
-    private sealed class FixedPermissions(CallerPermissions permissions) : IPermissionSource
-    {
-        public ValueTask<CallerPermissions> ForAsync(AiAssistant.ServiceDefaults.Access.CallerIdentity? caller, CancellationToken ct) => ValueTask.FromResult(permissions);
     }
 
     [Fact]

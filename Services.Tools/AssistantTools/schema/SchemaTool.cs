@@ -1,11 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using AiAssistant.Contracts.Tools;
-using AiAssistant.ServiceDefaults.Access;
-using AiAssistant.Services.Tools.Content.Permissions;
+using AiAssistant.Services.Tools.Content.Schema;
 using AiAssistant.Services.Tools.ToolRegistry;
 
-namespace AiAssistant.Services.Tools.Content.Schema;
+namespace AiAssistant.Services.Tools.AssistantTools;
 
 /// <summary>
 /// The reference's root <c>schema</c> tool, read from this replica's <see cref="SchemaCache"/>: with no keys, the
@@ -13,26 +10,20 @@ namespace AiAssistant.Services.Tools.Content.Schema;
 /// (with its choices) and relation. The caller sees only what it may read (<see cref="SchemaVisibility"/>), so the
 /// model never learns of a collection or field its user could not open.
 /// </summary>
-public sealed class SchemaTool(SchemaCache cache, IPermissionSource permissions) : ITool
+public sealed class SchemaTool(SchemaCache cache) : IToolHandler
 {
     public string Name => "schema";
-    public string Description =>
-        "Read the CMS schema. Without parameters: the list of collections with their notes. With keys: details of those collections.";
-    public string InputSchema => """
-        {"type":"object","properties":{"keys":{"type":"array","items":{"type":"string"},"description":"Collections to describe in detail"}},"additionalProperties":false}
-        """;
-    public bool ReadOnly => true;
 
-    public async Task<JsonNode?> ExecuteAsync(JsonElement input, Caller caller, CancellationToken ct)
+    public async Task<JsonNode?> HandleAsync(ToolCall call)
     {
-        var schema = await cache.GetAsync(ct);
-        var granted = await permissions.ForAsync(new CallerIdentity(caller.UserId, NullIfEmpty(caller.RoleId), caller.Admin, caller.App), ct);
+        var schema = await cache.GetAsync(call.Aborted);
+        var granted = call.Caller.Permissions;
         if (!granted.IsAdmin) schema = SchemaVisibility.For(schema, granted);
         // the content's own collections; system ones (directus_files, …) only when named
         var visible = schema.Collections.Values.Where(c => !c.Meta.Hidden && !c.Meta.System).OrderBy(c => c.Collection, StringComparer.Ordinal).ToList();
-        if (input.ValueKind == JsonValueKind.Object && input.TryGetProperty("keys", out var keys) && keys.ValueKind == JsonValueKind.Array)
+        if (call.Input["keys"] is JsonArray keys)
         {
-            var wanted = keys.EnumerateArray().Where(k => k.ValueKind == JsonValueKind.String).Select(k => k.GetString()!).ToHashSet();
+            var wanted = keys.Select(k => k!.GetValue<string>()).ToHashSet();
             var details = new JsonObject();
             foreach (var c in schema.Collections.Values.Where(c => wanted.Contains(c.Collection)))
                 details[c.Collection] = Fields(schema, c);
@@ -49,8 +40,6 @@ public sealed class SchemaTool(SchemaCache cache, IPermissionSource permissions)
             ["notes"] = notes,
         };
     }
-
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static JsonArray Names(IEnumerable<CollectionSchema> collections) =>
         new(collections.Select(c => (JsonNode)JsonValue.Create(c.Collection)).ToArray());
