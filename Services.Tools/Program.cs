@@ -48,6 +48,7 @@ builder.Services.AddSingleton<IToolHandler, SchemaTool>();
 builder.Services.AddSingleton<ToolRegistry>();
 builder.AddToolCallAudit();
 builder.AddMcpSettings();
+builder.AddMcp();
 
 var app = builder.Build();
 app.UseDirectusErrors();
@@ -60,6 +61,7 @@ app.MapFilesApi();
 app.MapAssetsApi();
 app.MapToolCallsApi();
 app.MapPromptsCollectionApi();
+app.MapMcpEndpoint();
 app.MapGrpcService<ToolsGrpc>();
 app.MapGrpcService<ContentGrpc>();
 app.MapGrpcHealthChecksService();
