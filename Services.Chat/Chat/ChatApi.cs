@@ -36,7 +36,7 @@ public static class ChatApi
         return TypedResults.Json(new { data = models });
     }
 
-    private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, CancellationToken ct)
+    private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, TimeProvider time, CancellationToken ct)
     {
         // App access, as in the reference; tools then run as exactly this user.
         var identity = context.RequireApp();
@@ -53,7 +53,7 @@ public static class ChatApi
         }
         using var _ = body;
         var request = ChatRequest.Parse(body.RootElement);
-        var messages = UiMessages.ToChatMessages(request.Messages);
+        var conversation = UiMessages.ToConversation(request.Messages);
 
         var snapshot = await providers.GetAsync(ct);
         snapshot.Providers.TryGetValue(request.Provider, out var provider);
@@ -65,22 +65,24 @@ public static class ChatApi
         if (provider?.Client is not { } client)
             throw DirectusException.ServiceUnavailable(request.Provider, "No API key configured for LLM provider");
 
-        var declarations = new List<AITool>(await tools.DeclarationsAsync(request.ServerTools, caller, ct));
+        // The model sees the root tools (search, execute, schema) and the browser's tools, sorted by name so the
+        // prompt's prefix stays cache-stable; the tools the request named are reached through search and execute.
+        var declarations = new List<AITool>(await tools.DeclarationsAsync(caller, ct));
         foreach (var local in request.ClientTools)
-        {
-            if (declarations.Any(d => d.Name == local.Name))
-                throw DirectusException.InvalidPayload($"Tool by name \"{local.Name}\" already exists", "tools");
             declarations.Add(AIFunctionFactory.CreateDeclaration(local.Name, local.Description, local.InputSchema));
-        }
+        declarations.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var scope = new ToolScope { Names = { request.ServerTools } };
+        foreach (var (tool, mode) in request.ToolApprovals) scope.Approvals[tool] = mode;
+
         var options = new ChatOptions
         {
             ModelId = request.Model,
-            Instructions = snapshot.SystemPrompt.Length > 0 ? snapshot.SystemPrompt : SystemPrompt.Default,
+            Instructions = (snapshot.SystemPrompt.Length > 0 ? snapshot.SystemPrompt : SystemPrompt.Default) + ChatContext.Format(request.Context, time.GetUtcNow()),
             Tools = declarations,
         };
 
         UiMessageStreamWriter.SetHeaders(context.Response);
         var stream = new UiMessageStreamWriter(context.Response.BodyWriter);
-        await turn.RunAsync(client, options, messages, caller, request.ClientTools.Select(t => t.Name).ToHashSet(), stream, ct);
+        await turn.RunAsync(client, options, conversation, caller, scope, request.ClientTools.Select(t => t.Name).ToHashSet(), stream, ct);
     }
 }

@@ -6,17 +6,39 @@ using Microsoft.Extensions.AI;
 namespace AiAssistant.Services.Chat.Chat;
 
 /// <summary>
+/// The user's answer to a <c>tool-approval-request</c>, as the AI SDK v6 client sends it back: the last assistant
+/// message's tool part in state <c>approval-responded</c> with <c>approval {id, approved, signature?, reason?}</c>.
+/// </summary>
+public sealed record ApprovalResponse(string ToolCallId, string ToolName, string InputJson, string Id, string Signature, bool Approved);
+
+/// <summary>The conversation for the model, and the approval answers the turn must act on first.</summary>
+public sealed record Conversation(List<ChatMessage> Messages, IReadOnlyList<ApprovalResponse> Approvals);
+
+/// <summary>
 /// AI SDK UI messages (<c>{id, role, parts:[…]}</c>) to chat messages: text parts become text, tool parts with an
-/// output become a call and its result. Reasoning, files and step markers are not sent back to the model.
+/// output become a call and its result (a denied one, a result saying so). Tool parts the user answered
+/// (<c>approval-responded</c>, in the last message only) become calls whose results the turn produces. Calls without
+/// an outcome (still awaiting approval, interrupted) are left out: a provider refuses a call without a result.
+/// Reasoning, files and step markers are not sent back to the model.
 /// </summary>
 public static class UiMessages
 {
-    public static List<ChatMessage> ToChatMessages(JsonElement messages)
+    public static readonly string DeniedOutput = JsonSerializer.Serialize(new
+    {
+        ok = false, error = new { code = "APPROVAL_DENIED", message = "The user denied this tool call.", recoverable = false },
+    });
+
+    public static List<ChatMessage> ToChatMessages(JsonElement messages) => ToConversation(messages).Messages;
+
+    public static Conversation ToConversation(JsonElement messages)
     {
         var result = new List<ChatMessage>();
+        var approvals = new List<ApprovalResponse>();
         var index = 0;
+        var count = messages.GetArrayLength();
         foreach (var message in messages.EnumerateArray())
         {
+            var last = index == count - 1;
             var at = $"messages[{index++}]";
             if (message.ValueKind != JsonValueKind.Object) throw DirectusException.InvalidPayload($"\"{at}\" must be an object", "messages");
             var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
@@ -33,29 +55,47 @@ public static class UiMessages
                 if (type == "text" && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
                     contents.Add(new TextContent(text.GetString()));
                 else if (role == "assistant" && (type.StartsWith("tool-", StringComparison.Ordinal) || type == "dynamic-tool"))
-                    AddToolPart(part, type, contents, results);
+                    AddToolPart(part, type, contents, results, last ? approvals : null);
             }
             if (contents.Count > 0)
                 result.Add(new ChatMessage(role == "user" ? ChatRole.User : role == "system" ? ChatRole.System : ChatRole.Assistant, contents));
             if (results.Count > 0) result.Add(new ChatMessage(ChatRole.Tool, results));
         }
-        return result;
+        return new Conversation(result, approvals);
     }
 
-    private static void AddToolPart(JsonElement part, string type, List<AIContent> calls, List<AIContent> results)
+    private static void AddToolPart(JsonElement part, string type, List<AIContent> calls, List<AIContent> results, List<ApprovalResponse>? approvals)
     {
         var name = type == "dynamic-tool"
             ? part.TryGetProperty("toolName", out var tn) ? tn.GetString() ?? "" : ""
             : type["tool-".Length..];
         var callId = part.TryGetProperty("toolCallId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : "";
         var state = part.TryGetProperty("state", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-        if (callId.Length == 0 || state is not ("output-available" or "output-error")) return;
-
+        if (callId.Length == 0) return;
+        // the reference's fixErrorToolCalls: a failed call without input replays its raw input
         var input = part.TryGetProperty("input", out var i) ? i : part.TryGetProperty("rawInput", out var ri) ? ri : default;
+
+        if (state == "approval-responded" && approvals is not null)
+        {
+            var approval = part.TryGetProperty("approval", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+            calls.Add(new FunctionCallContent(callId, name, ToolArguments.FromJson(input)));
+            approvals.Add(new ApprovalResponse(callId, name, input.ValueKind == JsonValueKind.Undefined ? "{}" : input.GetRawText(),
+                String(approval, "id"), String(approval, "signature"),
+                approval.ValueKind == JsonValueKind.Object && approval.TryGetProperty("approved", out var ok) && ok.ValueKind == JsonValueKind.True));
+            return;
+        }
+        if (state is not ("output-available" or "output-error" or "output-denied")) return;
+
         calls.Add(new FunctionCallContent(callId, name, ToolArguments.FromJson(input)));
-        var output = state == "output-available" && part.TryGetProperty("output", out var o)
-            ? o.GetRawText()
-            : JsonSerializer.Serialize(new { error = part.TryGetProperty("errorText", out var e) ? e.GetString() : "The tool failed." });
+        var output = state switch
+        {
+            "output-available" when part.TryGetProperty("output", out var o) => o.GetRawText(),
+            "output-denied" => DeniedOutput,
+            _ => JsonSerializer.Serialize(new { error = part.TryGetProperty("errorText", out var e) ? e.GetString() : "The tool failed." }),
+        };
         results.Add(new FunctionResultContent(callId, output));
     }
+
+    private static string String(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
 }

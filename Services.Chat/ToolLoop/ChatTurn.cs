@@ -22,16 +22,19 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
 
     private static readonly string InvalidArguments = JsonSerializer.Serialize(new
     {
+        ok = false,
         error = new { code = "INVALID_PAYLOAD", message = "The tool's arguments are not a valid JSON object.", recoverable = true },
     });
 
-    public async Task RunAsync(IChatClient client, ChatOptions options, List<ChatMessage> messages, Caller caller,
+    public async Task RunAsync(IChatClient client, ChatOptions options, Conversation conversation, Caller caller, ToolScope scope,
         IReadOnlySet<string> clientTools, UiMessageStreamWriter stream, CancellationToken ct)
     {
+        var messages = conversation.Messages;
         stream.Write("start");
         long input = 0, output = 0, total = 0;
         try
         {
+            if (conversation.Approvals.Count > 0) await AnswerApprovalsAsync(conversation, caller, scope, stream, ct);
             for (var step = 0; step < MaxSteps; step++)
             {
                 stream.Write("start-step");
@@ -90,33 +93,42 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 }
                 messages.Add(assistant);
 
-                if (calls.Count == 0 || calls.Any(c => clientTools.Contains(c.Name)))
-                {
-                    stream.Write("finish-step");
-                    break;
-                }
-
+                // Server calls run now; a client tool's call is the browser's, and a call awaiting approval waits for
+                // the user: either ends the turn after this step, and the next request carries the outcome.
                 var results = new ChatMessage(ChatRole.Tool, []);
+                var waiting = false;
                 await stream.FlushAsync(ct);
                 foreach (var call in calls)
                 {
-                    // Arguments that are not JSON never reach the tool; the model reads why and can try again.
-                    var (outputJson, isError) = call.Exception is null
-                        ? await tools.ExecuteAsync(call.Name, ToolArguments.ToJson(call), caller, ct)
-                        : (InvalidArguments, true);
-                    // The reference returns tool failures to the model as output ({error:{…}}), so it can recover.
-                    stream.Write("tool-output-available", static (w, s) =>
+                    if (clientTools.Contains(call.Name))
                     {
-                        w.WriteString("toolCallId", s.CallId);
-                        w.WritePropertyName("output");
-                        WriteJsonOrString(w, s.outputJson);
-                    }, (call.CallId, outputJson));
+                        waiting = true;
+                        continue;
+                    }
+                    // Arguments that are not JSON never reach the tool; the model reads why and can try again.
+                    var reply = call.Exception is null
+                        ? await tools.ExecuteAsync(call.Name, ToolArguments.ToJson(call), call.CallId, caller, scope, null, ct)
+                        : new ToolReply(InvalidArguments, true, null);
+                    if (reply.ApprovalRequired is { } approval)
+                    {
+                        waiting = true;
+                        stream.Write("tool-approval-request", static (w, s) =>
+                        {
+                            w.WriteString("approvalId", s.approval.Id);
+                            w.WriteString("toolCallId", s.CallId);
+                            w.WriteString("signature", s.approval.Signature);
+                        }, (approval, call.CallId));
+                        continue;
+                    }
+                    // Tool failures are the model's to read ({ok:false, error:{…}}), so it can recover.
+                    WriteOutput(stream, call.CallId, reply.OutputJson);
                     await stream.FlushAsync(ct);
-                    results.Contents.Add(new FunctionResultContent(call.CallId, outputJson));
-                    if (isError) logger.LogInformation("Tool {Tool} returned an error to the model", call.Name);
+                    results.Contents.Add(new FunctionResultContent(call.CallId, reply.OutputJson));
+                    if (reply.IsError) logger.LogInformation("Tool {Tool} returned an error to the model", call.Name);
                 }
-                messages.Add(results);
+                if (results.Contents.Count > 0) messages.Add(results);
                 stream.Write("finish-step");
+                if (calls.Count == 0 || waiting) break;
             }
         }
         catch (ProviderException e)
@@ -136,6 +148,58 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
         }, (input, output, total));
         stream.Write("finish");
         await stream.WriteDoneAsync(ct);
+    }
+
+    /// <summary>
+    /// The calls the user answered: approved ones run (with the approval the server issued; one that is forged,
+    /// edited, replayed or someone else's runs nothing and streams <c>tool-output-error</c>), denied ones stream
+    /// <c>tool-output-denied</c>. Their results join the conversation before the model is called, as in the AI SDK.
+    /// </summary>
+    private async Task AnswerApprovalsAsync(Conversation conversation, Caller caller, ToolScope scope, UiMessageStreamWriter stream, CancellationToken ct)
+    {
+        var messages = conversation.Messages;
+        if (messages.Count == 0 || messages[^1].Role != ChatRole.Tool) messages.Add(new ChatMessage(ChatRole.Tool, []));
+        var results = messages[^1];
+        foreach (var answer in conversation.Approvals)
+        {
+            var reply = await tools.ExecuteAsync(answer.ToolName, answer.InputJson, answer.ToolCallId, caller, scope,
+                new Approval { Id = answer.Id, Signature = answer.Signature, Denied = !answer.Approved }, ct);
+            var outputJson = reply.OutputJson;
+            if (!answer.Approved)
+            {
+                stream.Write("tool-output-denied", static (w, id) => w.WriteString("toolCallId", id), answer.ToolCallId);
+                if (outputJson.Length == 0) outputJson = UiMessages.DeniedOutput;
+            }
+            else if (reply.ApprovalRequired is not null || ErrorCode(outputJson) == "APPROVAL_INVALID")
+            {
+                var message = reply.ApprovalRequired is not null ? "This approval was not issued by the server; nothing ran." : ErrorMessage(outputJson);
+                logger.LogWarning("An approval for tool call {ToolCallId} was refused", answer.ToolCallId);
+                stream.Write("tool-output-error", static (w, s) => { w.WriteString("toolCallId", s.ToolCallId); w.WriteString("errorText", s.message); }, (answer.ToolCallId, message));
+                if (reply.ApprovalRequired is not null)
+                    outputJson = JsonSerializer.Serialize(new { ok = false, error = new { code = "APPROVAL_INVALID", message, recoverable = false } });
+            }
+            else WriteOutput(stream, answer.ToolCallId, outputJson);
+            results.Contents.Add(new FunctionResultContent(answer.ToolCallId, outputJson));
+        }
+        await stream.FlushAsync(ct);
+    }
+
+    private static void WriteOutput(UiMessageStreamWriter stream, string callId, string outputJson) =>
+        stream.Write("tool-output-available", static (w, s) =>
+        {
+            w.WriteString("toolCallId", s.callId);
+            w.WritePropertyName("output");
+            WriteJsonOrString(w, s.outputJson);
+        }, (callId, outputJson));
+
+    private static string? ErrorCode(string json) => Error(json)?["code"]?.GetValue<string>();
+
+    private static string ErrorMessage(string json) => Error(json)?["message"]?.GetValue<string>() ?? "The approval was not honoured; nothing ran.";
+
+    private static System.Text.Json.Nodes.JsonNode? Error(string json)
+    {
+        try { return System.Text.Json.Nodes.JsonNode.Parse(json)?["error"]; }
+        catch (JsonException) { return null; }
     }
 
     private static void WriteJsonOrString(Utf8JsonWriter w, string json)

@@ -5,48 +5,51 @@ using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.ToolLoop;
 
-/// <summary>Server tools, listed and executed by the Tools service under the caller's identity.</summary>
+/// <summary>One server tool call's end: the output the model reads, or an approval request (nothing ran).</summary>
+public sealed record ToolReply(string OutputJson, bool IsError, Approval? ApprovalRequired);
+
+/// <summary>
+/// The server tools, over gRPC to the Tools service: the root tools' declarations (<c>search</c>, <c>execute</c>,
+/// <c>schema</c>; the same for every caller, cached 5 s) and their calls, under the caller's identity and the
+/// request's <see cref="ToolScope"/>. Tools decides what the caller may see and run, and whether a call needs approval.
+/// </summary>
 public sealed class ToolExecutor(Tools.ToolsClient client, ILogger<ToolExecutor> logger)
 {
     private static readonly TimeSpan ListCacheFor = TimeSpan.FromSeconds(5);
-    private sealed record ToolList(DateTimeOffset At, IReadOnlyList<ToolDefinition> Tools);
-    // Which tools exist depends on whether the caller is an admin (admin-only tools are invisible to others).
-    private readonly ToolList?[] _cached = new ToolList?[2];
+    private sealed record ToolList(DateTimeOffset At, IReadOnlyList<AIFunctionDeclaration> Tools);
+    private ToolList? _cached;
 
-    /// <summary>The tool declarations the model gets: the root tool <c>schema</c> always, plus those requested.</summary>
-    public async Task<IReadOnlyList<AIFunctionDeclaration>> DeclarationsAsync(IReadOnlyList<string> requested, Caller caller, CancellationToken ct)
+    public async Task<IReadOnlyList<AIFunctionDeclaration>> DeclarationsAsync(Caller caller, CancellationToken ct)
     {
-        var all = _cached[caller.Admin ? 1 : 0] is { } c && DateTimeOffset.UtcNow - c.At < ListCacheFor ? c.Tools : await RefreshAsync(caller, ct);
-        var result = new List<AIFunctionDeclaration>();
-        foreach (var tool in all)
-            if (tool.Name == "schema" || requested.Contains(tool.Name))
-            {
-                using var schema = JsonDocument.Parse(tool.InputSchemaJson);
-                result.Add(AIFunctionFactory.CreateDeclaration(tool.Name, tool.Description, schema.RootElement.Clone()));
-            }
-        return result;
-    }
-
-    private async Task<IReadOnlyList<ToolDefinition>> RefreshAsync(Caller caller, CancellationToken ct)
-    {
+        if (_cached is { } c && DateTimeOffset.UtcNow - c.At < ListCacheFor) return c.Tools;
         var reply = await client.ListToolsAsync(new ListToolsRequest { Caller = caller }, cancellationToken: ct);
-        var tools = reply.Tools.ToList();
-        _cached[caller.Admin ? 1 : 0] = new ToolList(DateTimeOffset.UtcNow, tools);
+        var tools = reply.Tools.Select(t =>
+        {
+            using var schema = JsonDocument.Parse(t.InputSchemaJson);
+            return AIFunctionFactory.CreateDeclaration(t.Name, t.Description, schema.RootElement.Clone());
+        }).ToList();
+        _cached = new ToolList(DateTimeOffset.UtcNow, tools);
         return tools;
     }
 
-    /// <summary>Runs one call; returns the output JSON and whether it is an error the model should see as such.</summary>
-    public async Task<(string OutputJson, bool IsError)> ExecuteAsync(string name, string inputJson, Caller caller, CancellationToken ct)
+    /// <summary>Runs one call; <paramref name="approval"/> carries the user's answer to an earlier approval request.</summary>
+    public async Task<ToolReply> ExecuteAsync(string name, string inputJson, string toolCallId, Caller caller, ToolScope scope,
+        Approval? approval, CancellationToken ct)
     {
         try
         {
-            var reply = await client.ExecuteToolAsync(new ExecuteToolRequest { Caller = caller, Name = name, InputJson = inputJson }, cancellationToken: ct);
-            return (reply.OutputJson, reply.IsError);
+            var request = new ExecuteToolRequest { Caller = caller, Name = name, InputJson = inputJson, Scope = scope, ToolCallId = toolCallId };
+            if (approval is not null) request.Approval = approval;
+            var reply = await client.ExecuteToolAsync(request, cancellationToken: ct);
+            return new ToolReply(reply.OutputJson, reply.IsError, reply.ApprovalRequired);
         }
-        catch (RpcException e)
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)
         {
             logger.LogWarning("Tool {Tool} could not be executed: gRPC {Status}", name, e.StatusCode);
-            return (JsonSerializer.Serialize(new { error = new { code = "SERVICE_UNAVAILABLE", message = "The tools service could not run the tool.", recoverable = true } }), true);
+            return new ToolReply(JsonSerializer.Serialize(new
+            {
+                ok = false, error = new { code = "SERVICE_UNAVAILABLE", message = "The tools service could not run the tool; try again.", recoverable = true },
+            }), true, null);
         }
     }
 }

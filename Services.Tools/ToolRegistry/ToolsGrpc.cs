@@ -36,8 +36,9 @@ public sealed class ToolsGrpc(ToolRegistry registry) : ToolsService.ToolsBase
         {
             input = JsonValue.Create(request.InputJson);
         }
+        // No approval: the first attempt (an approval is issued if needed). An answer without an id is not one.
         var answer = new ApprovalAnswer(request.ToolCallId,
-            request.Approval is { Id.Length: > 0 } a ? new ApprovalTicket(a.Id, a.Signature) : null);
+            request.Approval is { } a ? new ApprovalTicket(a.Id, a.Signature) : null, request.Approval?.Denied == true);
         var outcome = await registry.CallRootAsync(request.Name, input, Identity(request.Caller), Scope(request.Scope), answer, context.CancellationToken);
         if (outcome.ApprovalRequired is { } ticket)
             return new ExecuteToolReply { ApprovalRequired = new Approval { Id = ticket.Id, Signature = ticket.Signature } };

@@ -269,7 +269,8 @@ public sealed class ProviderClientTests : IAsyncLifetime
         var stream = new UiMessageStreamWriter(PipeWriter.Create(output));
         // No server tool runs in these turns, so the Tools service is never called.
         var turn = new ChatTurn(new ToolExecutor(null!, NullLogger<ToolExecutor>.Instance), NullLogger<ChatTurn>.Instance);
-        await turn.RunAsync(client, Options(tools: tools), Hello(), new(), clientTools.ToHashSet(), stream, CancellationToken.None);
+        await turn.RunAsync(client, Options(tools: tools), new Conversation(Hello(), []), new(), new AiAssistant.Contracts.Tools.ToolScope(),
+            clientTools.ToHashSet(), stream, CancellationToken.None);
         return EndToEnd.ChatStream.Parse(Encoding.UTF8.GetString(output.ToArray()), null);
     }
 

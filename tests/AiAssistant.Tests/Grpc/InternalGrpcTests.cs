@@ -148,7 +148,7 @@ public sealed class InternalGrpcTests(InternalGrpcApp server) : IClassFixture<In
         using var clients = server.Clients();
         var executor = new ToolExecutor(Tools(clients), NullLogger<ToolExecutor>.Instance);
 
-        var (output, isError) = await executor.ExecuteAsync(tool, "{}", User, CancellationToken.None);
+        var (output, isError, _) = await executor.ExecuteAsync(tool, "{}", "call_1", User, new ToolScope(), null, CancellationToken.None);
 
         Assert.True(isError);
         var error = JsonDocument.Parse(output).RootElement.GetProperty("error");
@@ -162,7 +162,7 @@ public sealed class InternalGrpcTests(InternalGrpcApp server) : IClassFixture<In
         using var clients = server.Clients();
         var executor = new ToolExecutor(Tools(clients), NullLogger<ToolExecutor>.Instance);
 
-        var (output, isError) = await executor.ExecuteAsync("echo", "{}", User, CancellationToken.None);
+        var (output, isError, _) = await executor.ExecuteAsync("echo", "{}", "call_1", User, new ToolScope(), null, CancellationToken.None);
 
         Assert.False(isError);
         Assert.Equal("u-1", JsonDocument.Parse(output).RootElement.GetProperty("userId").GetString());
