@@ -61,7 +61,8 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         ("GET", "/assets/x", null, 403, 403, 403, 403),
         // Routed by the gateway, not built yet: every caller reaches Tools, which has no such route.
         ("GET", "/flows", null, 404, 404, 404, 404),
-        ("GET", "/mcp", null, 404, 404, 404, 404),
+        // MCP is off by default: 403 "MCP must be enabled" to everyone (McpClientTests turns it on)
+        ("POST", "/mcp", "{}", 403, 403, 403, 403),
         ("GET", "/schema/snapshot", null, 404, 404, 404, 404),
     ];
 
