@@ -53,7 +53,7 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
         e2e.Simulator.Enqueue(
             SimulatedReply.ToolCalls(("search", """{"query":"read items of a collection"}""")),
             SimulatedReply.ToolCalls(("search", """{"names":["items"]}""")),
-            SimulatedReply.ToolCalls(("execute", $$$"""{"name":"items","input":{"action":"read","collection":"{{{posts}}}","query":{"fields":["title"]}}}""")),
+            SimulatedReply.ToolCalls(("execute", $$$$"""{"name":"items","input":{"action":"read","collection":"{{{{posts}}}}","query":{"fields":["title"]}}}""")),
             SimulatedReply.Text("There is one post."));
 
         var stream = await EndToEndFixture.ChatAsync(e2e.Gateway, Body([User("What posts are there?")], ["items", "files"]));
@@ -76,7 +76,7 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
     {
         await e2e.UseNewKeyAsync();
         var posts = await CollectionAsync("posts");
-        var input = JsonNode.Parse($$$"""{"name":"items","input":{"action":"create","collection":"{{{posts}}}","data":{"title":"From the assistant"}}}""")!;
+        var input = JsonNode.Parse($$$$"""{"name":"items","input":{"action":"create","collection":"{{{{posts}}}}","data":{"title":"From the assistant"}}}""")!;
         e2e.Simulator.Enqueue(SimulatedReply.ToolCalls(("execute", input.ToJsonString())));
         var ask = User("Create a post");
 
@@ -128,7 +128,7 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
     {
         await e2e.UseNewKeyAsync();
         var posts = await CollectionAsync("posts");
-        var input = JsonNode.Parse($$$"""{"name":"items","input":{"action":"create","collection":"{{{posts}}}","data":{"title":"No"}}}""")!;
+        var input = JsonNode.Parse($$$$"""{"name":"items","input":{"action":"create","collection":"{{{{posts}}}}","data":{"title":"No"}}}""")!;
         e2e.Simulator.Enqueue(SimulatedReply.ToolCalls(("execute", input.ToJsonString())));
         var ask = User("Create a post");
         var request = (await EndToEndFixture.ChatAsync(e2e.Gateway, Body([ask], ["items"]))).Single("tool-approval-request");
@@ -149,7 +149,7 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
         await e2e.UseNewKeyAsync();
         var posts = await CollectionAsync("posts");
         e2e.Simulator.Enqueue(
-            SimulatedReply.ToolCalls(("execute", $$$"""{"name":"items","input":{"action":"create","collection":"{{{posts}}}","data":{"title":"auto"}}}""")),
+            SimulatedReply.ToolCalls(("execute", $$$$"""{"name":"items","input":{"action":"create","collection":"{{{{posts}}}}","data":{"title":"auto"}}}""")),
             SimulatedReply.Text("ok"));
         var always = await EndToEndFixture.ChatAsync(e2e.Gateway, Body([User("go")], ["items"], new Dictionary<string, string> { ["items"] = "always" }));
         Assert.True(always.Single("tool-output-available")["output"]!["ok"]!.GetValue<bool>());
@@ -190,7 +190,7 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
         Assert.True(await AccessTestUsers.BecomesAsync(client, $"/items/{notes}", 200, TimeSpan.FromSeconds(2)), "the grant did not apply");
 
         e2e.Simulator.Enqueue(
-            SimulatedReply.ToolCalls(("execute", $$$"""{"name":"items","input":{"action":"read","collection":"{{{notes}}}"}}""")),
+            SimulatedReply.ToolCalls(("execute", $$$$"""{"name":"items","input":{"action":"read","collection":"{{{{notes}}}}"}}""")),
             SimulatedReply.Text("ok"));
         var stream = await EndToEndFixture.ChatAsync(client, Body([User("my notes")], ["items"]));
 
