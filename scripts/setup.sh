@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
-#   scripts/setup.sh --tests  also Node.js and npm, and the packages of the @directus/sdk suite (tests/sdk)
+#   scripts/setup.sh --tests  also Node.js and npm, and the packages of the Node suites (tests/sdk: @directus/sdk, tests/chat: ai)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +29,9 @@ fi
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
 
 if $want_tests; then
-  echo "setup: installing the SDK suite's packages (tests/sdk)"
+  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat)"
   npm ci --prefix tests/sdk --no-audit --no-fund
+  npm ci --prefix tests/chat --no-audit --no-fund
 fi
 
 echo "setup: building (Release)"
