@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
-#   scripts/setup.sh --tests  also Node.js and npm, and the packages of the Node suites (tests/sdk: @directus/sdk, tests/mcp: @modelcontextprotocol/sdk)
+#   scripts/setup.sh --tests  also Node.js and npm, and the packages of the Node suites (tests/sdk: @directus/sdk, tests/chat: ai,
+#                             tests/mcp: @modelcontextprotocol/sdk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +30,9 @@ fi
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
 
 if $want_tests; then
-  echo "setup: installing the SDK suite's packages (tests/sdk)"
+  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp)"
   npm ci --prefix tests/sdk --no-audit --no-fund
-  echo "setup: installing the MCP client suite's packages (tests/mcp)"
+  npm ci --prefix tests/chat --no-audit --no-fund
   npm ci --prefix tests/mcp --no-audit --no-fund
 fi
 

@@ -21,7 +21,8 @@ public sealed record ChatAttachment(string Type, string Display, JsonElement Dat
 public sealed record ChatContext(ChatPage? Page, IReadOnlyList<ChatAttachment> Attachments)
 {
     public const int MaxAttachments = 10;
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // readable JSON (no \u003C); the markup characters are escaped after
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static ChatContext Parse(JsonElement context)
     {

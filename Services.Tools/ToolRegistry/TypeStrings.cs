@@ -49,7 +49,7 @@ public static class TypeStrings
     private static string Array(JsonObject s, int depth)
     {
         var item = Type(s["items"], depth);
-        return item.Contains(' ') ? $"({item})[]" : $"{item}[]";
+        return item.Contains(" | ") || item.Contains(" & ") ? $"({item})[]" : $"{item}[]";
     }
 
     private static string ObjectType(JsonObject s, int depth)

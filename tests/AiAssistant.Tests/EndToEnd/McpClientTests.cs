@@ -1,3 +1,4 @@
+using AiAssistant.Tests.Infrastructure;
 using Xunit;
 
 namespace AiAssistant.Tests.EndToEnd;

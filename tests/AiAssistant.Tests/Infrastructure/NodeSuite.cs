@@ -1,22 +1,22 @@
 using System.Diagnostics;
 using Xunit;
 
-namespace AiAssistant.Tests.EndToEnd;
+namespace AiAssistant.Tests.Infrastructure;
 
 /// <summary>
-/// Runs a Node test file of <c>tests/&lt;folder&gt;</c> (<c>node --test</c>) with the given environment and fails
-/// with its output unless it passes. A missing Node or missing packages fails too, so a compatibility claim is never
-/// silently untested.
+/// Runs a Node test suite of this repository (<c>tests/&lt;folder&gt;</c>, <c>node --test</c>) — how the real clients
+/// (<c>@directus/sdk</c>, the <c>ai</c> package, the MCP SDK) are driven against the stack. A missing Node or missing
+/// packages fails with what to run, so a compatibility claim is never silently untested.
 /// </summary>
 public static class NodeSuite
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    public static async Task RunAsync(string folder, string file, string package, IReadOnlyDictionary<string, string> environment)
+    public static async Task RunAsync(string folder, string file, string requiredPackage, IReadOnlyDictionary<string, string> environment)
     {
         var suite = Path.Combine(RepositoryRoot(), "tests", folder);
-        Assert.True(Directory.Exists(Path.Combine(suite, "node_modules", package)),
-            $"{suite}/node_modules has no {package}: run scripts/setup.sh --tests");
+        Assert.True(Directory.Exists(Path.Combine(suite, "node_modules", requiredPackage)),
+            $"{suite}/node_modules has no {requiredPackage}: run scripts/setup.sh --tests");
 
         var start = new ProcessStartInfo("node", ["--test", file])
         {
@@ -55,7 +55,7 @@ public static class NodeSuite
     }
 
     /// <summary>The folder holding AiAssistant.sln, above the test assembly (artifacts/bin/… in this repository).</summary>
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
             if (File.Exists(Path.Combine(folder.FullName, "AiAssistant.sln"))) return folder.FullName;
