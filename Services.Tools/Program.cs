@@ -37,13 +37,11 @@ builder.Services.AddSingleton<SchemaStore>();
 builder.Services.AddSingleton<ItemsReader>();
 builder.Services.AddSingleton<IDatabaseSchema, ActivityTables>();
 builder.Services.AddSingleton<ItemsWriter>();
+builder.Services.AddSingleton<ItemsService>();
 builder.AddFiles();
 builder.Services.AddSingleton<PermissionEngine>();
 builder.Services.AddSingleton<IPermissionSource>(sp => sp.GetRequiredService<PermissionEngine>());
-builder.Services.AddSingleton<ToolApprovals>();
-builder.Services.AddSingleton<IDatabaseSchema>(sp => sp.GetRequiredService<ToolApprovals>());
-builder.Services.AddSingleton<IToolHandler, SchemaTool>();
-builder.Services.AddSingleton<ToolRegistry>();
+builder.Services.AddAssistantTools();
 
 var app = builder.Build();
 app.UseDirectusErrors();
