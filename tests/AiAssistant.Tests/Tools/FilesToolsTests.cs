@@ -17,8 +17,6 @@ public sealed class FilesToolsTests(ServersFixture servers) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
-    private static string Code(JsonObject error) => error["code"]!.GetValue<string>();
-
     private string[] StoredBytes() => Directory.GetFiles(_db.FilesRoot).Select(Path.GetFileName).Order().ToArray()!;
 
     [Fact]

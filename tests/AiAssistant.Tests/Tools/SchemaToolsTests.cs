@@ -16,8 +16,6 @@ public sealed class SchemaToolsTests(ServersFixture servers) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
 
-    private static string Code(JsonObject error) => error["code"]!.GetValue<string>();
-
     private async Task<bool> TableExistsAsync(string table)
     {
         await using var cmd = _db.Services.GetService(typeof(Npgsql.NpgsqlDataSource)) is Npgsql.NpgsqlDataSource data

@@ -117,6 +117,8 @@ internal sealed class ToolsDatabase : IAsyncDisposable
         return envelope["result"];
     }
 
+    public static string Code(JsonObject error) => error["code"]!.GetValue<string>();
+
     /// <summary>The error of a call that must fail.</summary>
     public async Task<JsonObject> ErrorAsync(string tool, string input, CallerIdentity? caller = null)
     {
