@@ -8,7 +8,7 @@ using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
 using static Measure;
 
-// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content] [--seconds N] [--warmup N] [--logs FILE]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools] [--seconds N] [--warmup N] [--logs FILE]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
 // Tiered JIT recompiles hot code for about two minutes of load after start (measured with dotnet-counters: Chat's JIT
@@ -222,6 +222,8 @@ try
 
     // a lighter load than chat's: 90 s of it by default, see docs/benchmarks.md for what was measured
     if (what is "all" or "content") await ContentBench.RunAsync(gatewayUrl, adminToken, await stack.ConnectionStringAsync(ResourceNames.ContentDatabase), warmupArg ?? 90, seconds);
+
+    if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, adminToken, simulator, warmupArg ?? 90, seconds);
 
     async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
     async Task<long> CurrentVersion()

@@ -16,6 +16,9 @@ namespace AiAssistant.Services.Tools.ToolRegistry;
 ///   "outputSchema"?: { … },
 ///   "validate": { … } | "validateByAction": { "read": { … }, … } }   // strict, JSON Schema 2020-12
 /// </code>
+/// Any schema may use a shared definition of <c>AssistantTools/shared.json</c> (the query, keys, a field, …) as
+/// <c>{"$ref": "#/$defs/query"}</c>: it is inlined at load, with the referring object's own keys (a description, a
+/// <c>required</c> list) over the definition's, so the model's types and the validation read plain schemas.
 /// A malformed file fails the start with the file's name: tools are data, and bad data must not reach a model.
 /// </summary>
 public static class ToolCatalog
@@ -24,6 +27,9 @@ public static class ToolCatalog
 
     public static IReadOnlyList<ToolManifest> Load(Assembly assembly)
     {
+        var definitions = ReadOptional(assembly, "tools/shared.json") is { } shared
+            ? (JsonNode.Parse(shared)?["$defs"] as JsonObject ?? throw new InvalidDataException("tools/shared.json has no \"$defs\" object"))
+            : [];
         var manifests = new List<ToolManifest>();
         foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.StartsWith("tools/", StringComparison.Ordinal) && r.EndsWith("/tool.json", StringComparison.Ordinal)))
         {
@@ -31,7 +37,7 @@ public static class ToolCatalog
             try
             {
                 var json = JsonNode.Parse(Read(assembly, resource)) as JsonObject ?? throw new InvalidDataException("not a JSON object");
-                manifests.Add(Parse(json, ReadOptional(assembly, folder + "instructions.md") ?? ""));
+                manifests.Add(Parse((JsonObject)Inline(json, definitions, 0)!, ReadOptional(assembly, folder + "instructions.md") ?? ""));
             }
             catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or FormatException or ArgumentException)
             {
@@ -66,6 +72,31 @@ public static class ToolCatalog
             Root = json["root"]?.GetValue<bool>() == true,
             OpenWorld = json["openWorld"]?.GetValue<bool>() == true,
         };
+    }
+
+    /// <summary>A text file a tool keeps beside its data (<c>AssistantTools/&lt;tool&gt;/&lt;file&gt;</c>), or null.</summary>
+    public static string? Text(string tool, string file) => ReadOptional(typeof(ToolCatalog).Assembly, $"tools/{tool}/{file}");
+
+    /// <summary>A copy of <paramref name="node"/> with every <c>{"$ref": "#/$defs/x"}</c> replaced by the shared definition.</summary>
+    private static JsonNode? Inline(JsonNode? node, JsonObject definitions, int depth)
+    {
+        if (depth > 32) throw new InvalidDataException("shared definitions refer to each other in a loop");
+        switch (node)
+        {
+            case JsonObject o:
+                var shared = o["$ref"] is JsonValue r && r.TryGetValue<string>(out var reference) && reference.StartsWith("#/$defs/", StringComparison.Ordinal)
+                    ? definitions[reference["#/$defs/".Length..]] as JsonObject
+                      ?? throw new InvalidDataException($"\"$ref\": \"{reference}\" names no definition of AssistantTools/shared.json")
+                    : null;
+                var result = shared is null ? [] : (JsonObject)Inline(shared, definitions, depth + 1)!;
+                foreach (var (key, value) in o.Where(p => shared is null || p.Key != "$ref"))
+                    result[key] = Inline(value, definitions, depth);
+                return result;
+            case JsonArray a:
+                return new JsonArray(a.Select(item => Inline(item, definitions, depth)).ToArray());
+            default:
+                return node?.DeepClone();
+        }
     }
 
     private static JsonSchema Schema(JsonNode? node, string what) =>

@@ -37,6 +37,13 @@ internal sealed class ProviderScript
         set => models = value ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <summary>
+    /// When set and the script is empty: a request whose last message is not a tool result gets these tool calls, one
+    /// whose last message is a tool result gets the fixed text — a model that always makes one tool round trip, at any
+    /// concurrency (benchmarks).
+    /// </summary>
+    public SimulatedReply? DefaultToolCalls { get; set; }
+
     public int PendingReplies => replies.Count;
 
     public void Enqueue(IEnumerable<SimulatedReply> scripted)
@@ -49,6 +56,7 @@ internal sealed class ProviderScript
 
     public void ClearReplies() => replies.Clear();
 
-    /// <summary>The next scripted reply, or the fixed text when the script has run out.</summary>
-    public SimulatedReply Next() => replies.TryDequeue(out var reply) ? reply : fixedReply;
+    /// <summary>The next scripted reply, or, when the script has run out, the default tool calls or the fixed text.</summary>
+    public SimulatedReply Next(string? lastRole = null) =>
+        replies.TryDequeue(out var reply) ? reply : DefaultToolCalls is { } calls && lastRole != "tool" ? calls : fixedReply;
 }

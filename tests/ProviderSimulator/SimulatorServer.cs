@@ -56,6 +56,13 @@ public sealed class SimulatorServer : IAsyncDisposable
     }
 
     /// <summary>When set, provider requests without <c>Authorization: Bearer {key}</c> get OpenAI's 401 and consume no reply.</summary>
+    /// <summary>See <see cref="ProviderScript.DefaultToolCalls"/>: with the script empty, every turn makes one tool round trip.</summary>
+    public SimulatedReply? DefaultToolCalls
+    {
+        get => script.DefaultToolCalls;
+        set => script.DefaultToolCalls = value;
+    }
+
     public string? RequiredApiKey
     {
         get => script.RequiredApiKey;

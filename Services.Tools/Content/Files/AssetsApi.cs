@@ -15,46 +15,23 @@ public static class AssetsApi
 {
     public static IEndpointRouteBuilder MapAssetsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/assets/{id}", (string id, [AsParameters] ItemsRequest r, IFileStorage storage, IOptions<FileOptions> options) =>
-            ServeAsync(id, r, storage, options.Value)).WithName("ReadAsset");
-        app.MapGet("/assets/{id}/{filename}", (string id, [AsParameters] ItemsRequest r, IFileStorage storage, IOptions<FileOptions> options) =>
-            ServeAsync(id, r, storage, options.Value)).WithName("ReadAssetNamed");
+        app.MapGet("/assets/{id}", (string id, [AsParameters] ItemsRequest r, FileStore store, IOptions<FileOptions> options) =>
+            ServeAsync(id, r, store, options.Value)).WithName("ReadAsset");
+        app.MapGet("/assets/{id}/{filename}", (string id, [AsParameters] ItemsRequest r, FileStore store, IOptions<FileOptions> options) =>
+            ServeAsync(id, r, store, options.Value)).WithName("ReadAssetNamed");
         return app;
     }
 
-    private static async Task<IResult> ServeAsync(string id, ItemsRequest r, IFileStorage storage, FileOptions options)
+    private static async Task<IResult> ServeAsync(string id, ItemsRequest r, FileStore store, FileOptions options)
     {
         var query = r.Context.Request.Query;
         var transform = ImageTransform.From(query, options.MaxTransformDimension);
-        if (!Guid.TryParse(id, out _)) throw DirectusException.Forbidden();
         // the caller's read grant decides whether the file exists for them; the row itself is read whole
-        await ItemsApi.ItemAsync(FileTables.Files, id, r, new JsonObject());
-        var row = (await FileStore.RowsAsync([JsonValue.Create(id)], r.Reader, r.Aborted)).Single();
-        var type = row["type"]?.GetValue<string>() ?? "application/octet-stream";
+        var (access, context) = await ItemsApi.AccessAsync(r);
+        var row = await FileStore.ReadableAsync(id, r.Items, r.Reader, access, context, r.Aborted);
         var name = row["filename_download"]?.GetValue<string>() ?? id;
-        var key = row["filename_disk"]?.GetValue<string>() ?? throw DirectusException.Forbidden();
-
-        Stream? content;
-        if (transform is null)
-            content = storage.OpenRead(key);
-        else
-        {
-            if (!Images.IsTransformable(type)) throw FileErrors.NotTransformable(type);
-            var cached = $"{FileStore.TransformFolder(id)}/{transform.Key(type)}";
-            content = storage.OpenRead(cached);
-            if (content is null)
-            {
-                await using (var original = storage.OpenRead(key) ?? throw DirectusException.Forbidden())
-                {
-                    var bytes = Images.Transform(original, type, transform, options.MaxTransformDimension, options.MaxImagePixels);
-                    await storage.PutAsync(cached, new MemoryStream(bytes), r.Aborted);
-                }
-                content = storage.OpenRead(cached);
-            }
-            var format = transform.OutputFormat(type);
-            (type, name) = (ImageTransform.MediaType(format), Path.ChangeExtension(name, "." + format));
-        }
-        if (content is null) throw DirectusException.Forbidden();
+        var (content, type) = await store.OpenAsync(row, transform, r.Aborted);
+        if (transform is not null) name = Path.ChangeExtension(name, "." + transform.OutputFormat(row["type"]!.GetValue<string>()));
 
         var headers = r.Context.Response.Headers;
         headers[HeaderNames.XContentTypeOptions] = "nosniff";

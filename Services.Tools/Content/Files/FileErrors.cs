@@ -16,4 +16,8 @@ public static class FileErrors
     public static DirectusException NotTransformable(string? type) =>
         new(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
             $"Unsupported media type. Only PNG, JPEG, WebP and GIF images can be transformed; this file is {type ?? "of no known type"}.");
+
+    public static DirectusException NotAsset(string? type) =>
+        new(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
+            $"Unsupported media type. Only image and audio files can be read as assets; this file is {type ?? "of no known type"}.");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.Services.Tools.Content.Items;
 using AiAssistant.Services.Tools.Content.Query;
 using Microsoft.Extensions.Options;
@@ -27,9 +28,71 @@ public sealed class IncomingFile(string temporaryPath, string type, long size, (
 /// of the detected type) are written in one transaction: a failure rolls the rows back and deletes the bytes already
 /// stored, so nothing is left half-written.
 /// </summary>
-public sealed class FileStore(IFileStorage storage, IOptions<FileOptions> options, ILogger<FileStore> logger)
+public sealed class FileStore(IFileStorage storage, ImportClient importer, IOptions<FileOptions> options, ILogger<FileStore> logger)
 {
     private readonly FileOptions _options = options.Value;
+
+    /// <summary>The caller, refused before any byte is read or fetched when it may not create files at all.</summary>
+    public static WriteCaller RequireCreator(WriteCaller caller) =>
+        caller.Permissions.Action(FileTables.Files, "create") is null ? throw DirectusException.Forbidden() : caller;
+
+    /// <summary>
+    /// Imports: downloads every URL (<see cref="ImportClient"/> guards the addresses) with the file fields given for it,
+    /// then creates all the files in one transaction, so an import of several is whole or nothing; answers their keys.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonNode>> ImportAsync(IReadOnlyList<(string Url, JsonObject Data)> imports, WriteCaller caller, ItemsWriter writer,
+        CancellationToken ct)
+    {
+        RequireCreator(caller);
+        var received = new List<IncomingFile>();
+        try
+        {
+            foreach (var (url, data) in imports)
+                await using (var download = await importer.GetAsync(url, ct))
+                    received.Add(await ReceiveAsync(download.Body, download.FileName, download.MediaType, (JsonObject)data.DeepClone(), ct));
+            return await CreateAsync(received, caller, writer, ct);
+        }
+        finally
+        {
+            foreach (var file in received) file.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The whole row of the file <paramref name="id"/> when the caller's read grant admits it; otherwise (an unknown id
+    /// too) 403, as the items read answers.
+    /// </summary>
+    public static async Task<JsonObject> ReadableAsync(string id, ItemsService items, ItemsReader reader, ICollectionAccess access, QueryContext context,
+        CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out _)) throw DirectusException.Forbidden();
+        await items.ReadOneAsync(FileTables.Files, JsonValue.Create(id), ItemQuery.Default, access, context, ct);
+        return (await RowsAsync([JsonValue.Create(id)], reader, ct)).Single();
+    }
+
+    /// <summary>
+    /// The bytes of the file whose row is <paramref name="row"/>, and their type; with <paramref name="transform"/>, the
+    /// transformed image instead, made once and kept beside the original (<c>transforms/&lt;id&gt;/…</c>).
+    /// </summary>
+    public async Task<(Stream Content, string Type)> OpenAsync(JsonObject row, ImageTransform? transform, CancellationToken ct)
+    {
+        var type = row["type"]?.GetValue<string>() ?? "application/octet-stream";
+        var key = row["filename_disk"]?.GetValue<string>() ?? throw DirectusException.Forbidden();
+        if (transform is null) return (storage.OpenRead(key) ?? throw DirectusException.Forbidden(), type);
+        if (!Images.IsTransformable(type)) throw FileErrors.NotTransformable(type);
+        var cached = $"{TransformFolder(row["id"]!.GetValue<string>())}/{transform.Key(type)}";
+        var content = storage.OpenRead(cached);
+        if (content is null)
+        {
+            await using (var original = storage.OpenRead(key) ?? throw DirectusException.Forbidden())
+            {
+                var bytes = Images.Transform(original, type, transform, _options.MaxTransformDimension, _options.MaxImagePixels);
+                await storage.PutAsync(cached, new MemoryStream(bytes), ct);
+            }
+            content = storage.OpenRead(cached) ?? throw DirectusException.Forbidden();
+        }
+        return (content, ImageTransform.MediaType(transform.OutputFormat(type)));
+    }
 
     /// <summary>
     /// Spools <paramref name="content"/> to a temporary file, refusing more than <see cref="FileOptions.MaxFileBytes"/>

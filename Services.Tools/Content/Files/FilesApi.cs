@@ -42,7 +42,7 @@ public static class FilesApi
     /// <summary><c>POST /files</c>: every file part of the form becomes a file, with the text fields sent before it; one file answers an object, several a list.</summary>
     private static async Task<IResult> UploadAsync([AsParameters] ItemsRequest r, FileStore store)
     {
-        var caller = await CreatorAsync(r);
+        var caller = FileStore.RequireCreator(await ItemsWriteApi.CallerAsync(r));
         var request = r.Context.Request;
         var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
@@ -70,7 +70,7 @@ public static class FilesApi
     }
 
     /// <summary><c>POST /files/import</c> with <c>{"url": …, "data": {…}}</c>: the download becomes a file as an upload would (<see cref="ImportClient"/> guards the addresses).</summary>
-    private static async Task<IResult> ImportAsync([AsParameters] ItemsRequest r, FileStore store, ImportClient client)
+    private static async Task<IResult> ImportAsync([AsParameters] ItemsRequest r, FileStore store)
     {
         var body = await JsonBody.ReadObjectAsync(r.Context.Request, r.Aborted);
         var url = body["url"] is JsonValue u && u.GetValueKind() == System.Text.Json.JsonValueKind.String ? u.GetValue<string>()
@@ -78,25 +78,12 @@ public static class FilesApi
         var data = body["data"] switch
         {
             null => new JsonObject(),
-            JsonObject given => (JsonObject)given.DeepClone(),
+            JsonObject given => given,
             _ => throw DirectusException.InvalidPayload("\"data\" must be an object of file fields", "data"),
         };
-        var caller = await CreatorAsync(r);
-        IncomingFile file;
-        await using (var download = await client.GetAsync(url, r.Aborted))
-            file = await store.ReceiveAsync(download.Body, download.FileName, download.MediaType, data, r.Aborted);
-        using (file)
-        {
-            var keys = await store.CreateAsync([file], caller, r.Writer, r.Aborted);
-            return await ItemsWriteApi.ReadBackAsync(FileTables.Files, keys, one: true, caller, r);
-        }
-    }
-
-    /// <summary>The caller, refused before any byte is read or fetched when it may not create files at all.</summary>
-    private static async Task<WriteCaller> CreatorAsync(ItemsRequest r)
-    {
         var caller = await ItemsWriteApi.CallerAsync(r);
-        return caller.Permissions.Action(FileTables.Files, "create") is null ? throw DirectusException.Forbidden() : caller;
+        var keys = await store.ImportAsync([(url, data)], caller, r.Writer, r.Aborted);
+        return await ItemsWriteApi.ReadBackAsync(FileTables.Files, keys, one: true, caller, r);
     }
 
     /// <summary>Receives every file of the form into <paramref name="received"/>, each with the text fields sent before it.</summary>

@@ -8,8 +8,8 @@ using AiAssistant.Services.Tools.Content.Schema;
 namespace AiAssistant.Services.Tools.Content.Items;
 
 /// <summary>What every items handler needs, bound by minimal APIs (<c>[AsParameters]</c>).</summary>
-public sealed record ItemsRequest(HttpContext Context, ItemsReader Reader, ItemsWriter Writer, SchemaCache Schema, PermissionEngine Permissions,
-    CancellationToken Aborted);
+public sealed record ItemsRequest(HttpContext Context, ItemsService Items, ItemsReader Reader, ItemsWriter Writer, SchemaCache Schema,
+    PermissionEngine Permissions, CancellationToken Aborted);
 
 /// <summary>
 /// <c>GET /items/:collection</c> and <c>GET /items/:collection/:id</c> in Directus's shapes, with the whole query
@@ -56,7 +56,7 @@ public static class ItemsApi
     {
         var (access, queryContext) = await AccessAsync(r);
         var query = QueryParser.Parse(r.Context.Request.Query);
-        var page = await r.Reader.ReadAsync(collection, query, access, queryContext, r.Aborted);
+        var page = await r.Items.ReadAsync(collection, query, access, queryContext, r.Aborted);
         var singleton = (await r.Schema.GetAsync(r.Aborted)).Collection(collection)?.Meta.Singleton == true && !query.IsAggregate;
         var body = new JsonObject { ["data"] = singleton ? page.Items.FirstOrDefault()?.DeepClone() : page.Items };
         if (page.TotalCount is not null || page.FilterCount is not null)
@@ -79,16 +79,12 @@ public static class ItemsApi
     public static async Task<JsonNode> ItemAsync(string collection, string id, ItemsRequest r, JsonObject? query = null)
     {
         var (access, queryContext) = await AccessAsync(r);
-        var key = (await r.Schema.GetAsync(r.Aborted)).Collection(collection)?.PrimaryKey ?? throw QueryErrors.ForbiddenCollection(collection);
-        var json = query ?? QueryStringForm.ToJson(r.Context.Request.Query);
-        var byKey = new JsonObject { [key] = new JsonObject { ["_eq"] = id } };
-        json["filter"] = json["filter"] is { } given ? new JsonObject { ["_and"] = new JsonArray(given.DeepClone(), byKey) } : byKey;
-        var page = await r.Reader.ReadAsync(collection, QueryParser.Parse(json) with { Limit = 1, Offset = null, Page = null }, access, queryContext, r.Aborted);
-        // Directus answers a missing item as one the caller may not see: no existence leak
-        return page.Items.FirstOrDefault()?.DeepClone() ?? throw DirectusException.Forbidden();
+        var parsed = query is null ? QueryParser.Parse(r.Context.Request.Query) : QueryParser.Parse(query);
+        return await r.Items.ReadOneAsync(collection, JsonValue.Create(id), parsed, access, queryContext, r.Aborted);
     }
 
-    private static async Task<(ICollectionAccess Access, QueryContext Context)> AccessAsync(ItemsRequest r)
+    /// <summary>The caller's read access and query context (<c>$CURRENT_USER</c>, …).</summary>
+    public static async Task<(ICollectionAccess Access, QueryContext Context)> AccessAsync(ItemsRequest r)
     {
         var caller = r.Context.Caller();
         var granted = await r.Permissions.ForAsync(caller, r.Aborted);

@@ -29,13 +29,8 @@ public static class ItemsWriteApi
     {
         var body = await JsonBody.ReadAsync(r.Context.Request, r.Aborted);
         var caller = await CallerAsync(r);
-        var items = body is JsonArray list ? list.Select(i => Item(i)).ToList() : [Item(body)];
-        var keys = await r.Writer.WriteAsync(caller, async write =>
-        {
-            var created = new List<JsonNode>();
-            foreach (var item in items) created.Add(await write.CreateAsync(collection, item));
-            return created;
-        }, r.Aborted);
+        var items = body is JsonArray list ? list.Select(ItemsService.Item).ToList() : [ItemsService.Item(body)];
+        var keys = await r.Items.CreateAsync(collection, items, caller, r.Aborted);
         return await ReadBackAsync(collection, keys, one: body is not JsonArray, caller, r);
     }
 
@@ -43,47 +38,34 @@ public static class ItemsWriteApi
     {
         var body = await JsonBody.ReadAsync(r.Context.Request, r.Aborted);
         var caller = await CallerAsync(r);
-        var table = (await r.Schema.GetAsync(r.Aborted)).Collection(collection);
-        if (table?.Meta.Singleton == true)
-        {
-            var key = await r.Writer.WriteAsync(caller, async write => [await write.UpsertSingletonAsync(collection, Item(body))], r.Aborted);
-            return await ReadBackAsync(collection, key, one: true, caller, r);
-        }
-        var pk = table?.PrimaryKey ?? throw QueryErrors.ForbiddenCollection(collection);
+        if ((await r.Items.CollectionAsync(collection, r.Aborted)).Meta.Singleton)
+            return await ReadBackAsync(collection, await r.Items.UpsertSingletonAsync(collection, ItemsService.Item(body), caller, r.Aborted), one: true, caller, r);
         if (body is JsonArray batch)
-        {
-            // a batch: every object names its own item by its primary key
-            var items = batch.Select(i => Item(i)).Select(item => (item[pk]?.DeepClone()
-                ?? throw DirectusException.InvalidPayload($"Every item of a batch update needs its primary key \"{pk}\"", pk), item)).ToList();
-            var keys = await r.Writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, items), r.Aborted);
-            return await ReadBackAsync(collection, keys, one: false, caller, r);
-        }
-        var request = Item(body);
+            return await ReadBackAsync(collection, await r.Items.UpdateBatchAsync(collection, batch, caller, r.Aborted), one: false, caller, r);
+        var request = ItemsService.Item(body);
         var data = request["data"] as JsonObject ?? throw DirectusException.InvalidPayload("\"data\" must be an object of the values to write", "data");
-        var targets = await TargetsAsync(collection, request, caller, r.Writer, r.Aborted);
-        var written = await r.Writer.WriteAsync(caller, write => write.UpdateManyAsync(collection, targets.Select(key => (key, data)).ToList()), r.Aborted);
-        return await ReadBackAsync(collection, written, one: false, caller, r);
+        var targets = await r.Items.TargetsAsync(collection, request, caller, r.Aborted);
+        return await ReadBackAsync(collection, await r.Items.UpdateManyAsync(collection, targets, data, caller, r.Aborted), one: false, caller, r);
     }
 
     public static async Task<IResult> UpdateOneAsync(string collection, string id, ItemsRequest r)
     {
-        var body = Item(await JsonBody.ReadAsync(r.Context.Request, r.Aborted));
+        var body = ItemsService.Item(await JsonBody.ReadAsync(r.Context.Request, r.Aborted));
         var caller = await CallerAsync(r);
-        var keys = await r.Writer.WriteAsync(caller, async write => [await write.UpdateAsync(collection, JsonValue.Create(id), body)], r.Aborted);
+        var keys = await r.Items.UpdateManyAsync(collection, [JsonValue.Create(id)], body, caller, r.Aborted);
         return await ReadBackAsync(collection, keys, one: true, caller, r);
     }
 
     public static async Task<IResult> DeleteManyAsync(string collection, ItemsRequest r)
     {
         var caller = await CallerAsync(r);
-        var keys = await DeleteTargetsAsync(collection, caller, r);
-        await r.Writer.WriteAsync(caller, write => write.DeleteAsync(collection, keys), r.Aborted);
+        await r.Items.DeleteAsync(collection, await DeleteTargetsAsync(collection, caller, r), caller, r.Aborted);
         return Results.NoContent();
     }
 
     public static async Task<IResult> DeleteOneAsync(string collection, string id, ItemsRequest r)
     {
-        await r.Writer.WriteAsync(await CallerAsync(r), write => write.DeleteAsync(collection, [JsonValue.Create(id)]), r.Aborted);
+        await r.Items.DeleteAsync(collection, [JsonValue.Create(id)], await CallerAsync(r), r.Aborted);
         return Results.NoContent();
     }
 
@@ -91,23 +73,8 @@ public static class ItemsWriteApi
     public static async Task<IReadOnlyList<JsonNode>> DeleteTargetsAsync(string collection, WriteCaller caller, ItemsRequest r)
     {
         var body = await JsonBody.ReadAsync(r.Context.Request, r.Aborted);
-        return body is JsonArray list ? Keys(list) : await TargetsAsync(collection, Item(body), caller, r.Writer, r.Aborted);
+        return body is JsonArray list ? ItemsService.Keys(list) : await r.Items.TargetsAsync(collection, ItemsService.Item(body), caller, r.Aborted);
     }
-
-    private static JsonObject Item(JsonNode? node) =>
-        node as JsonObject ?? throw DirectusException.InvalidPayload("Each item must be a JSON object of field values");
-
-    private static List<JsonNode> Keys(JsonArray keys) =>
-        keys.Select(k => k is JsonValue ? k.DeepClone() : throw DirectusException.InvalidPayload("\"keys\" must be a list of primary keys", "keys")).ToList();
-
-    /// <summary>The items a <c>{"keys": […]}</c> or <c>{"query": {…}}</c> body names.</summary>
-    private static async Task<IReadOnlyList<JsonNode>> TargetsAsync(string collection, JsonObject request, WriteCaller caller, ItemsWriter writer, CancellationToken ct) =>
-        request["keys"] switch
-        {
-            JsonArray keys => Keys(keys),
-            null when request["query"] is JsonObject query => await writer.KeysAsync(collection, QueryParser.Parse((JsonObject)query.DeepClone()), caller, ct),
-            _ => throw DirectusException.InvalidPayload("Name the items with \"keys\" (a list of primary keys) or \"query\" (a query object)"),
-        };
 
     /// <summary>Who writes: the caller's permissions and context, and where the request came from (for the activity rows).</summary>
     public static async Task<WriteCaller> CallerAsync(ItemsRequest r)
@@ -125,23 +92,8 @@ public static class ItemsWriteApi
     /// <summary>The items written, read back under the caller's read grant with the request's query; 204 when they may not be read.</summary>
     public static async Task<IResult> ReadBackAsync(string collection, IReadOnlyList<JsonNode> keys, bool one, WriteCaller caller, ItemsRequest r)
     {
-        var (context, reader, ct) = (r.Context, r.Reader, r.Aborted);
-        var pk = (await r.Schema.GetAsync(ct)).Collection(collection)?.PrimaryKey;
-        if (pk is null || keys.Count == 0) return one ? Results.NoContent() : Results.Json(new JsonObject { ["data"] = new JsonArray() });
-        var query = QueryParser.Parse(context.Request.Query) with
-        {
-            Filter = new FieldCondition(pk, FilterOperator.In, new JsonArray(keys.Select(k => k.DeepClone()).ToArray())),
-            Limit = -1, Offset = null, Page = null,
-        };
-        try
-        {
-            var page = await reader.ReadAsync(collection, query, caller.Permissions, caller.Context, ct);
-            if (one) return page.Items.FirstOrDefault() is { } item ? Results.Json(new JsonObject { ["data"] = item.DeepClone() }) : Results.NoContent();
-            return Results.Json(new JsonObject { ["data"] = page.Items.DeepClone() });
-        }
-        catch (DirectusException e) when (e.Code == ErrorCodes.Forbidden)
-        {
-            return Results.NoContent();
-        }
+        var items = await r.Items.ReadBackAsync(collection, keys, QueryParser.Parse(r.Context.Request.Query), caller, r.Aborted);
+        if (one) return items?.FirstOrDefault() is { } item ? Results.Json(new JsonObject { ["data"] = item.DeepClone() }) : Results.NoContent();
+        return items is null ? Results.NoContent() : Results.Json(new JsonObject { ["data"] = items });
     }
 }

@@ -16,9 +16,8 @@ public static class SchemaApi
     public static IEndpointRouteBuilder MapSchemaApi(this IEndpointRouteBuilder app)
     {
         var collections = app.MapGroup("/collections");
-        collections.MapGet("", (HttpContext context, SchemaCache cache, CancellationToken ct) => Read(context, cache, ct, s =>
-            new JsonArray(s.Collections.Values.OrderBy(c => c.Meta.Sort ?? int.MaxValue).ThenBy(c => c.Collection, StringComparer.Ordinal)
-                .Select(c => (JsonNode)SchemaJson.Collection(c)).ToArray()))).WithName("ListCollections");
+        collections.MapGet("", (HttpContext context, SchemaCache cache, CancellationToken ct) =>
+            Read(context, cache, ct, SchemaJson.Collections)).WithName("ListCollections");
         collections.MapGet("/{collection}", (string collection, HttpContext context, SchemaCache cache, CancellationToken ct) =>
             Read(context, cache, ct, s => SchemaJson.Collection(Collection(s, collection)))).WithName("ReadCollection");
         collections.MapPost("", (HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
@@ -34,9 +33,9 @@ public static class SchemaApi
 
         var fields = app.MapGroup("/fields");
         fields.MapGet("", (HttpContext context, SchemaCache cache, CancellationToken ct) => Read(context, cache, ct, s =>
-            new JsonArray(s.Collections.Values.SelectMany(c => c.Fields.Values).Select(f => (JsonNode)SchemaJson.Field(s, f)).ToArray()))).WithName("ListFields");
+            SchemaJson.Fields(s, s.Collections.Values.SelectMany(c => c.Fields.Values)))).WithName("ListFields");
         fields.MapGet("/{collection}", (string collection, HttpContext context, SchemaCache cache, CancellationToken ct) => Read(context, cache, ct, s =>
-            new JsonArray(Collection(s, collection).Fields.Values.Select(f => (JsonNode)SchemaJson.Field(s, f)).ToArray()))).WithName("ListCollectionFields");
+            SchemaJson.Fields(s, Collection(s, collection).Fields.Values))).WithName("ListCollectionFields");
         fields.MapGet("/{collection}/{field}", (string collection, string field, HttpContext context, SchemaCache cache, CancellationToken ct) =>
             Read(context, cache, ct, s => SchemaJson.Field(s, Collection(s, collection).Field(field) ?? throw DirectusException.Forbidden()))).WithName("ReadField");
         fields.MapPost("/{collection}", (string collection, HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
@@ -52,12 +51,9 @@ public static class SchemaApi
 
         var relations = app.MapGroup("/relations");
         relations.MapGet("", (HttpContext context, SchemaCache cache, CancellationToken ct) => Read(context, cache, ct, s =>
-            new JsonArray(s.Relations.Select(r => (JsonNode)SchemaJson.Relation(s, r)).ToArray()))).WithName("ListRelations");
+            SchemaJson.Relations(s, s.Relations))).WithName("ListRelations");
         relations.MapGet("/{collection}", (string collection, HttpContext context, SchemaCache cache, CancellationToken ct) => Read(context, cache, ct, s =>
-        {
-            Collection(s, collection);
-            return new JsonArray(s.Relations.Where(r => r.Collection == collection).Select(r => (JsonNode)SchemaJson.Relation(s, r)).ToArray());
-        })).WithName("ListCollectionRelations");
+            SchemaJson.Relations(s, Relations(s, collection)))).WithName("ListCollectionRelations");
         relations.MapGet("/{collection}/{field}", (string collection, string field, HttpContext context, SchemaCache cache, CancellationToken ct) =>
             Read(context, cache, ct, s => SchemaJson.Relation(s, s.ManyToOne(collection, field) ?? throw DirectusException.Forbidden()))).WithName("ReadRelation");
         relations.MapPost("", (HttpContext context, SchemaStore store, SchemaCache cache, CancellationToken ct) =>
@@ -73,7 +69,15 @@ public static class SchemaApi
         return app;
     }
 
-    private static CollectionSchema Collection(SchemaSnapshot schema, string collection) =>
+    /// <summary>The relations whose foreign key is a field of <paramref name="collection"/>; an unknown collection is 403.</summary>
+    public static IEnumerable<RelationSchema> Relations(SchemaSnapshot schema, string collection)
+    {
+        var table = Collection(schema, collection);
+        return schema.Relations.Where(r => r.Collection == table.Collection);
+    }
+
+    /// <summary>The collection, or 403 as for one the caller may not see.</summary>
+    public static CollectionSchema Collection(SchemaSnapshot schema, string collection) =>
         schema.Collection(collection) ?? throw DirectusException.Forbidden();
 
     private static async Task<IResult> Read(HttpContext context, SchemaCache cache, CancellationToken ct, Func<SchemaSnapshot, JsonNode> shape)

@@ -20,6 +20,9 @@ public sealed class SchemaCache(NpgsqlDataSource dataSource, ILogger<SchemaCache
 
     public long Version => _current?.Version ?? 0;
 
+    /// <summary>The snapshot loaded last, without waiting (null before the first load).</summary>
+    public SchemaSnapshot? Current => _current?.Snapshot;
+
     /// <summary>The current snapshot; the first call loads it.</summary>
     public async ValueTask<SchemaSnapshot> GetAsync(CancellationToken ct) => _current?.Snapshot ?? await RefreshAsync(1, ct);
 

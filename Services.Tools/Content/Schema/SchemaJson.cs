@@ -5,6 +5,17 @@ namespace AiAssistant.Services.Tools.Content.Schema;
 /// <summary>The schema model in Directus's REST shapes (<c>/collections</c>, <c>/fields</c>, <c>/relations</c>).</summary>
 public static class SchemaJson
 {
+    /// <summary>Every collection, in the data model's order (<c>meta.sort</c>, then name), as <c>GET /collections</c> lists them.</summary>
+    public static JsonArray Collections(SchemaSnapshot schema) =>
+        new(schema.Collections.Values.OrderBy(c => c.Meta.Sort ?? int.MaxValue).ThenBy(c => c.Collection, StringComparer.Ordinal)
+            .Select(c => (JsonNode)Collection(c)).ToArray());
+
+    public static JsonArray Fields(SchemaSnapshot schema, IEnumerable<FieldSchema> fields) =>
+        new(fields.Select(f => (JsonNode)Field(schema, f)).ToArray());
+
+    public static JsonArray Relations(SchemaSnapshot schema, IEnumerable<RelationSchema> relations) =>
+        new(relations.Select(r => (JsonNode)Relation(schema, r)).ToArray());
+
     public static JsonObject Collection(CollectionSchema c) => new()
     {
         ["collection"] = c.Collection,

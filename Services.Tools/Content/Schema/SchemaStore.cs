@@ -25,13 +25,25 @@ public sealed class SchemaStore(
     ILogger<SchemaStore> logger)
 {
     /// <summary><c>POST /collections</c>: a folder without <c>schema</c>, else a table with its key and the body's <c>fields</c>.</summary>
-    public async Task<CollectionSchema> CreateCollectionAsync(JsonObject body, CancellationToken ct)
+    public async Task<CollectionSchema> CreateCollectionAsync(JsonObject body, CancellationToken ct) =>
+        (await CreateCollectionsAsync([body], ct))[0];
+
+    /// <summary>Several collections in one change: all are created, or none.</summary>
+    public async Task<IReadOnlyList<CollectionSchema>> CreateCollectionsAsync(IReadOnlyList<JsonObject> bodies, CancellationToken ct)
+    {
+        var steps = bodies.Select(CreateCollectionStep).ToList();
+        var names = steps.Select(s => s.Name).ToList();
+        var schema = await ChangeAsync(names, steps.Select(s => s.Apply).ToList(), ct);
+        return names.Select(n => schema.Collection(n)!).ToList();
+    }
+
+    private static (string Name, Step Apply) CreateCollectionStep(JsonObject body)
     {
         var name = SchemaNames.Collection(Str(body, "collection", "collection"));
         var meta = CollectionMeta(Obj(body, "meta", "meta"), new CollectionMeta());
         var isTable = body["schema"] is JsonObject;
         var fields = Fields(name, body, isTable);
-        var schema = await ChangeAsync(name, async (change, token) =>
+        return (name, async (change, token) =>
         {
             if (change.Schema.Collection(name) is not null || await change.RelationExistsAsync(name, token))
                 throw DirectusException.InvalidPayload($"Collection \"{name}\" already exists", "collection");
@@ -44,26 +56,35 @@ public sealed class SchemaStore(
                 if (SchemaDdl.Index(field) is { } index) await change.DdlAsync(index, field.Field, token);
                 await change.InsertFieldAsync(field, token);
             }
-        }, ct);
-        return schema.Collection(name)!;
+        });
     }
 
     /// <summary><c>PATCH /collections/:collection</c>: the meta only, as in Directus.</summary>
-    public async Task<CollectionSchema> UpdateCollectionAsync(string collection, JsonObject body, CancellationToken ct)
+    public async Task<CollectionSchema> UpdateCollectionAsync(string collection, JsonObject body, CancellationToken ct) =>
+        (await UpdateCollectionsAsync([(collection, body)], ct))[0];
+
+    /// <summary>Several collections' meta in one change.</summary>
+    public async Task<IReadOnlyList<CollectionSchema>> UpdateCollectionsAsync(IReadOnlyList<(string Collection, JsonObject Body)> updates, CancellationToken ct)
     {
-        var schema = await ChangeAsync(collection, async (change, token) =>
+        var schema = await ChangeAsync(updates.Select(u => u.Collection).ToList(), updates.Select(u => (Step)(async (change, token) =>
         {
-            var current = Existing(change.Schema, collection);
-            await change.UpdateCollectionAsync(collection, CollectionMeta(Obj(body, "meta", "meta"), current.Meta), token);
-        }, ct);
-        return schema.Collection(collection)!;
+            var current = Existing(change.Schema, u.Collection);
+            await change.UpdateCollectionAsync(u.Collection, CollectionMeta(Obj(u.Body, "meta", "meta"), current.Meta), token);
+        })).ToList(), ct);
+        return updates.Select(u => schema.Collection(u.Collection)!).ToList();
     }
 
     /// <summary>
     /// <c>DELETE /collections/:collection</c>, as Directus: the table, its fields and relations; the o2m aliases that
     /// list it and the m2o fields (columns) of other collections that point at it; child collections leave the folder.
     /// </summary>
-    public Task DeleteCollectionAsync(string collection, CancellationToken ct) => ChangeAsync(collection, async (change, token) =>
+    public Task DeleteCollectionAsync(string collection, CancellationToken ct) => DeleteCollectionsAsync([collection], ct);
+
+    /// <summary>Several collections deleted in one change: all, or none.</summary>
+    public Task DeleteCollectionsAsync(IReadOnlyList<string> collections, CancellationToken ct) =>
+        ChangeAsync(collections, collections.Select(DeleteCollectionStep).ToList(), ct);
+
+    private static Step DeleteCollectionStep(string collection) => async (change, token) =>
     {
         var current = Existing(change.Schema, collection);
         foreach (var r in change.Schema.Relations.Where(r => r.Collection == collection || r.RelatedCollection == collection))
@@ -80,13 +101,17 @@ public sealed class SchemaStore(
         }
         if (!current.IsFolder) await change.DdlAsync(SchemaDdl.DropTable(collection), collection, token);
         await change.DeleteCollectionAsync(collection, token);
-    }, ct);
+    };
 
     /// <summary><c>POST /fields/:collection</c>: a column (or an alias without one) and its meta.</summary>
-    public async Task<FieldSchema> CreateFieldAsync(string collection, JsonObject body, CancellationToken ct)
+    public async Task<FieldSchema> CreateFieldAsync(string collection, JsonObject body, CancellationToken ct) =>
+        (await CreateFieldsAsync(collection, [body], ct))[0];
+
+    /// <summary>Several fields of one collection in one change: all are created, or none.</summary>
+    public async Task<IReadOnlyList<FieldSchema>> CreateFieldsAsync(string collection, IReadOnlyList<JsonObject> bodies, CancellationToken ct)
     {
-        var field = NewField(collection, body);
-        var schema = await ChangeAsync(collection, async (change, token) =>
+        var fields = bodies.Select(b => NewField(collection, b)).ToList();
+        var schema = await ChangeAsync([collection], fields.Select(field => (Step)(async (change, token) =>
         {
             var current = Table(change.Schema, collection);
             if (current.Field(field.Field) is not null)
@@ -94,22 +119,26 @@ public sealed class SchemaStore(
             if (!field.IsAlias) await change.DdlAsync(SchemaDdl.AddColumn(field), field.Field, token);
             if (SchemaDdl.Index(field) is { } index) await change.DdlAsync(index, field.Field, token);
             await change.InsertFieldAsync(field, token);
-        }, ct);
-        return schema.Collection(collection)!.Field(field.Field)!;
+        })).ToList(), ct);
+        return fields.Select(f => schema.Collection(collection)!.Field(f.Field)!).ToList();
     }
 
     /// <summary><c>PATCH /fields/:collection/:field</c>: meta, and the column's type, length, default, nullable, unique.</summary>
-    public async Task<FieldSchema> UpdateFieldAsync(string collection, string field, JsonObject body, CancellationToken ct)
+    public async Task<FieldSchema> UpdateFieldAsync(string collection, string field, JsonObject body, CancellationToken ct) =>
+        (await UpdateFieldsAsync(collection, [(field, body)], ct))[0];
+
+    /// <summary>Several fields of one collection changed in one change: all, or none.</summary>
+    public async Task<IReadOnlyList<FieldSchema>> UpdateFieldsAsync(string collection, IReadOnlyList<(string Field, JsonObject Body)> updates, CancellationToken ct)
     {
-        var schema = await ChangeAsync(collection, async (change, token) =>
+        var schema = await ChangeAsync([collection], updates.Select(u => (Step)(async (change, token) =>
         {
-            var was = ExistingField(change.Schema, collection, field);
-            var now = Field(was, body);
+            var was = ExistingField(change.Schema, collection, u.Field);
+            var now = Field(was, u.Body);
             if (!now.IsAlias)
-                foreach (var sql in SchemaDdl.AlterColumn(was, now)) await change.DdlAsync(sql, field, token);
+                foreach (var sql in SchemaDdl.AlterColumn(was, now)) await change.DdlAsync(sql, u.Field, token);
             await change.UpdateFieldAsync(now, token);
-        }, ct);
-        return schema.Collection(collection)!.Field(field)!;
+        })).ToList(), ct);
+        return updates.Select(u => schema.Collection(collection)!.Field(u.Field)!).ToList();
     }
 
     /// <summary>
@@ -258,16 +287,29 @@ public sealed class SchemaStore(
     private static RelationSchema ExistingRelation(SchemaSnapshot schema, string collection, string field) =>
         Existing(schema, collection) is not null && schema.ManyToOne(collection, field) is { } r ? r : throw DirectusException.Forbidden();
 
+    /// <summary>One step of a schema change, against the schema as the steps before it left it.</summary>
+    private delegate Task Step(SchemaChange change, CancellationToken ct);
+
     /// <summary>Runs <paramref name="apply"/> as one schema change and returns the schema after it.</summary>
-    private async Task<SchemaSnapshot> ChangeAsync(string collection, Func<SchemaChange, CancellationToken, Task> apply, CancellationToken ct)
+    private Task<SchemaSnapshot> ChangeAsync(string collection, Step apply, CancellationToken ct) => ChangeAsync([collection], [apply], ct);
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> as one schema change (one transaction, one version, one event) and returns the
+    /// schema after it. Each step reads the schema again inside the transaction, so it sees what the steps before it did.
+    /// </summary>
+    private async Task<SchemaSnapshot> ChangeAsync(IReadOnlyList<string> collections, IReadOnlyList<Step> steps, CancellationToken ct)
     {
+        var collection = string.Join(",", collections.Distinct());
         long version;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         await using (var tx = await connection.BeginTransactionAsync(ct))
         {
             version = await SchemaChange.NextVersionAsync(connection, tx, ct);
-            var (_, schema) = await SchemaReader.ReadAsync(connection, tx, ct);
-            await apply(new SchemaChange(connection, tx, schema), ct);
+            foreach (var step in steps)
+            {
+                var (_, schema) = await SchemaReader.ReadAsync(connection, tx, ct);
+                await step(new SchemaChange(connection, tx, schema), ct);
+            }
             await OutboxWriter.AddAsync(connection, tx, new SchemaChanged(version, collection, DateTimeOffset.UtcNow), ct);
             await tx.CommitAsync(ct);
         }

@@ -205,7 +205,7 @@ public sealed class FilesTests(EndToEndFixture e2e)
     public async Task Import_downloads_from_an_allowed_host_and_refuses_loopback_private_and_redirects_to_them()
     {
         var png = TestImages.Encode(12, 8, SKEncodedImageFormat.Png);
-        await using var server = await ImportServer.StartAsync(png);
+        await using var server = await ImportServer.StartAsync(png, EndToEndFixture.MaxFileBytes + 1);
 
         using (var imported = await e2e.Gateway.PostAsJsonAsync("/files/import", new { url = $"http://localhost:{server.Port}/pictures/logo.png", data = new { title = "Imported" } }))
         {
@@ -356,33 +356,4 @@ public sealed class FilesTests(EndToEndFixture e2e)
 
     private string[] StoredFiles() =>
         Directory.Exists(StorageRoot) ? Directory.GetFiles(StorageRoot).Select(f => Path.GetFileName(f)).Order().ToArray() : [];
-
-    /// <summary>An HTTP server on 127.0.0.1 in the test process: the picture, a redirect to 127.0.0.1, and a body past the file limit.</summary>
-    private sealed class ImportServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private int _requests;
-
-        private ImportServer(WebApplication app) => _app = app;
-
-        public int Port { get; private set; }
-        public int Requests => Volatile.Read(ref _requests);
-
-        public static async Task<ImportServer> StartAsync(byte[] picture)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var server = new ImportServer(app);
-            app.Use((context, next) => { Interlocked.Increment(ref server._requests); return next(context); });
-            app.MapGet("/pictures/logo.png", () => Results.Bytes(picture, "image/png"));
-            app.MapGet("/redirect", () => Results.Redirect($"http://127.0.0.1:{server.Port}/pictures/logo.png"));
-            app.MapGet("/big", () => Results.Bytes(new byte[EndToEndFixture.MaxFileBytes + 1], "application/octet-stream"));
-            await app.StartAsync();
-            server.Port = new Uri(app.Urls.First()).Port;
-            return server;
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-    }
 }

@@ -66,6 +66,28 @@ public sealed class ProviderSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Default_tool_calls_answer_a_user_turn_with_the_calls_and_a_tool_result_with_text()
+    {
+        sim.DefaultToolCalls = SimulatedReply.ToolCalls(("search", """{"query":"x"}"""));
+        using var first = await PostAsync(new { model = "m", stream = false, messages = UserSays("Hi") });
+        var call = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("choices")[0].GetProperty("message");
+        Assert.Equal("search", call.GetProperty("tool_calls")[0].GetProperty("function").GetProperty("name").GetString());
+
+        using var second = await PostAsync(new
+        {
+            model = "m", stream = false,
+            messages = new object[]
+            {
+                new { role = "user", content = "Hi" },
+                new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = "c1", type = "function", function = new { name = "search", arguments = "{}" } } } },
+                new { role = "tool", tool_call_id = "c1", content = "{\"ok\":true}" },
+            },
+        });
+        var text = JsonDocument.Parse(await second.Content.ReadAsStringAsync()).RootElement.GetProperty("choices")[0].GetProperty("message");
+        Assert.Equal(SimulatorServer.FixedReplyText, text.GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task Streaming_without_include_usage_sends_no_usage()
     {
         using var response = await PostAsync(new { model = "m", stream = true, messages = UserSays("Hi") });

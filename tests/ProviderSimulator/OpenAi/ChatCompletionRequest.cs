@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace AiAssistant.ProviderSimulator.OpenAi;
 
 /// <summary>The few fields of a Chat Completions request the simulator acts on, read in one pass without building a DOM.</summary>
-internal readonly record struct ChatCompletionRequest(string Model, bool Stream, bool IncludeUsage, int PromptTokens)
+internal readonly record struct ChatCompletionRequest(string Model, bool Stream, bool IncludeUsage, int PromptTokens, string? LastRole = null)
 {
     /// <exception cref="JsonException">The body is not a JSON object.</exception>
     public static ChatCompletionRequest Parse(ReadOnlySpan<byte> body)
@@ -17,6 +17,7 @@ internal readonly record struct ChatCompletionRequest(string Model, bool Stream,
         string model = "unknown";
         bool stream = false, includeUsage = false;
         int messageBytes = 0;
+        string? lastRole = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("model"u8))
@@ -37,7 +38,7 @@ internal readonly record struct ChatCompletionRequest(string Model, bool Stream,
             else if (reader.ValueTextEquals("messages"u8))
             {
                 reader.Read();
-                messageBytes = CountStringBytes(ref reader);
+                messageBytes = CountStringBytes(ref reader, out lastRole);
             }
             else
             {
@@ -47,7 +48,7 @@ internal readonly record struct ChatCompletionRequest(string Model, bool Stream,
         }
 
         // Roughly four bytes of text per token, as OpenAI's own rule of thumb says.
-        return new ChatCompletionRequest(model, stream, includeUsage, Math.Max(1, (messageBytes + 3) / 4));
+        return new ChatCompletionRequest(model, stream, includeUsage, Math.Max(1, (messageBytes + 3) / 4), lastRole);
     }
 
     private static bool ReadIncludeUsage(ref Utf8JsonReader reader)
@@ -76,19 +77,32 @@ internal readonly record struct ChatCompletionRequest(string Model, bool Stream,
         return includeUsage;
     }
 
-    private static int CountStringBytes(ref Utf8JsonReader reader)
+    /// <summary>The bytes of every string in the messages, and the role of the last message.</summary>
+    private static int CountStringBytes(ref Utf8JsonReader reader, out string? lastRole)
     {
+        lastRole = null;
         if (reader.TokenType is not (JsonTokenType.StartArray or JsonTokenType.StartObject))
         {
             return 0;
         }
 
         int depth = reader.CurrentDepth, bytes = 0;
+        bool nextIsRole = false;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
-            if (reader.TokenType == JsonTokenType.String)
+            if (reader.TokenType == JsonTokenType.PropertyName)
+            {
+                nextIsRole = reader.CurrentDepth == depth + 2 && reader.ValueTextEquals("role"u8);
+            }
+            else if (reader.TokenType == JsonTokenType.String)
             {
                 bytes += reader.ValueSpan.Length;
+                if (nextIsRole)
+                {
+                    lastRole = reader.GetString();
+                }
+
+                nextIsRole = false;
             }
         }
 

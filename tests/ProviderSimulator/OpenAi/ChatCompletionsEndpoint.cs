@@ -30,7 +30,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
             return;
         }
 
-        var reply = script.Next();
+        var reply = script.Next(request.LastRole);
         var pacing = reply.Pacing ?? script.DefaultPacing;
         var aborted = context.RequestAborted;
         try

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using AiAssistant.ProviderSimulator;
+using AiAssistant.Services.Tools.ToolRegistry;
+using static Measure;
+
+/// <summary>
+/// The assistant tools' targets (issue 9). Through the gateway, with the simulator at zero delay answering every user
+/// turn with one <c>execute</c> call (an items read of 10 rows) and the tool's result with text
+/// (<see cref="SimulatorServer.DefaultToolCalls"/>): after a warm-up at c=64, 2000 turns at c=1 in blocks of 100
+/// alternating plain turns and tool turns (what the round trip adds, p50), then tool turns at c=64 for the given
+/// seconds. Last, in process, <c>search</c> by query over the real tool catalog (what the index and ranking cost).
+/// </summary>
+static class ToolsBench
+{
+    public static async Task RunAsync(string gatewayUrl, string adminToken, SimulatorServer simulator, int warmup, int seconds)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1024, UseProxy = false };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(gatewayUrl), Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+
+        var collection = "bench_notes_" + Guid.NewGuid().ToString("N")[..6];
+        (await http.PostAsJsonAsync("/collections", new { collection, schema = new { }, fields = new object[] { new { field = "title", type = "string" } } })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync($"/items/{collection}", Enumerable.Range(0, 50).Select(i => new { title = $"Note {i}" }).ToArray())).EnsureSuccessStatusCode();
+        var toolCall = SimulatedReply.ToolCalls(("execute", $$$$"""{"name":"items","input":{"action":"read","collection":"{{{{collection}}}}","query":{"limit":10}}}"""));
+        var body = Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new
+        {
+            provider = "openai-compatible", model = "sim-model", tools = new[] { "items" },
+            messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text = "List my notes" } } } },
+        }));
+
+        async Task<double> Turn(bool expectTool)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync("/ai/chat", content);
+            response.EnsureSuccessStatusCode();
+            var text = await response.Content.ReadAsStringAsync();
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (expectTool && !text.Contains("\"type\":\"tool-output-available\"", StringComparison.Ordinal))
+                throw new InvalidOperationException("a tool turn ran no tool: " + text[..Math.Min(400, text.Length)]);
+            if (expectTool && text.Contains("\"ok\":false", StringComparison.Ordinal))
+                throw new InvalidOperationException("the tool failed: " + text[..Math.Min(600, text.Length)]);
+            return elapsed;
+        }
+
+        simulator.DefaultToolCalls = toolCall;
+        Console.WriteLine($"tools: warming up for {warmup} s at c=64…");
+        var warm = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ => { while (warm.Elapsed < TimeSpan.FromSeconds(warmup)) await Turn(true); }));
+
+        var plain = new List<double>();
+        var tool = new List<double>();
+        for (var block = 0; block < 20; block++)
+        {
+            var withTool = block % 2 == 1;
+            simulator.DefaultToolCalls = withTool ? toolCall : null;
+            for (var i = 0; i < 100; i++) (withTool ? tool : plain).Add(await Turn(withTool));
+        }
+        Console.WriteLine($"tools c=1 (1000 each, blocks of 100): plain turn p50 {P(plain, 50):F2} ms p95 {P(plain, 95):F2} ms; " +
+                          $"one execute round trip p50 {P(tool, 50):F2} ms p95 {P(tool, 95):F2} ms; the round trip adds p50 {P(tool, 50) - P(plain, 50):F2} ms  {Load()}");
+
+        simulator.DefaultToolCalls = toolCall;
+        var until = Stopwatch.StartNew();
+        long turns = 0, failures = 0;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            while (until.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                try { await Turn(true); Interlocked.Increment(ref turns); }
+                catch (Exception e) when (e is HttpRequestException or InvalidOperationException) { Interlocked.Increment(ref failures); }
+            }
+        }));
+        simulator.DefaultToolCalls = null;
+        Console.WriteLine($"tools c=64 for {seconds} s, one execute round trip per turn: {turns / until.Elapsed.TotalSeconds:F0} turns/s ({failures} failed)  {Load()}");
+
+        var index = new ToolSearchIndex(ToolCatalog.Load());
+        string[] queries = ["create a new item in a collection", "upload an image from a url", "add a field", "relations between collections", "folders", "resize image"];
+        var times = new List<double>();
+        for (var i = 0; i < 22000; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var found = index.Search(queries[i % queries.Length], _ => true);
+            if (i >= 2000) times.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+            if (found.Count == 0) throw new InvalidOperationException($"search found nothing for \"{queries[i % queries.Length]}\"");
+        }
+        Console.WriteLine($"search by query over the {ToolCatalog.Load().Count} tools, in process (20000): p50 {P(times, 50):F1} µs, p95 {P(times, 95):F1} µs");
+    }
+
+    private static string Load() => "load " + File.ReadAllText("/proc/loadavg").Split(' ')[0];
+}
