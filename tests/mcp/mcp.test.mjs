@@ -1,6 +1,6 @@
 // Drives the MCP server at /mcp through the gateway with the official @modelcontextprotocol/sdk client, unchanged:
 // on and off by settings, tools per caller in both tool modes, errors as isError results, prompts with arguments, and
-// the audit of every call. Run by McpClientTests with GATEWAY_URL and ADMIN_TOKEN set; the tests run in order and
+// the audit of every call, and the content tools: rows under the caller's grant, the delete guard, system-prompt, assets as images. Run by McpClientTests with GATEWAY_URL and ADMIN_TOKEN set; the tests run in order and
 // share what `before` makes: a notes collection, an app user whose grant admits only its own notes, a prompts
 // collection with a published and a draft prompt, and MCP turned on.
 import { test, before, after } from 'node:test';
@@ -256,4 +256,102 @@ test('every MCP call is in the audit with surface mcp, the caller, the tool, its
     ['action', 'collection', 'duration_ms', 'error_code', 'id', 'keys', 'outcome', 'surface', 'timestamp', 'tool', 'user']);
   // the app user may not read the audit, over MCP's callers or otherwise
   await assert.rejects(api('GET', '/ai/tool-calls', undefined, users.appToken), /403/);
+});
+
+test('each caller lists what it may use: the content tools for both, the admin-only schema tools for the admin only', async () => {
+  const admin = (await as(adminToken, '', (c) => c.listTools())).tools.map((t) => t.name);
+  for (const name of ['items', 'files', 'folders', 'assets', 'collections', 'fields', 'relations', 'system-prompt', 'schema'])
+    assert.ok(admin.includes(name), `${name} missing for the admin: ${admin.join(', ')}`);
+  const app = (await as(users.appToken, '', (c) => c.listTools())).tools.map((t) => t.name);
+  assert.ok(app.includes('items') && app.includes('schema'), app.join(', '));
+  for (const name of ['collections', 'fields', 'relations']) assert.ok(!app.includes(name), `${name} listed for the app user`);
+  const refused = envelope(await as(users.appToken, '', (c) => c.callTool({ name: 'fields', arguments: { action: 'read', collection: notes } })));
+  assert.equal(refused.error.code, 'UNKNOWN_TOOL');
+  const items = (await as(adminToken, '', (c) => c.listTools())).tools.find((t) => t.name === 'items');
+  assert.equal(items.description, instructions('items'));
+  assert.equal(items.inputSchema.type, 'object');
+  assert.ok(items.inputSchema.properties.action, JSON.stringify(items.inputSchema));
+});
+
+/** The titles of an items read's result (a list of items). */
+const titlesOf = (reply) => {
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  const rows = Array.isArray(reply.result) ? reply.result : reply.result.data;
+  return rows.map((r) => r.title).sort();
+};
+
+test('the app user reads only its own rows through items, in both tool modes; the admin reads every row', async () => {
+  const read = { action: 'read', collection: notes, query: { fields: ['title'], sort: ['title'] } };
+  assert.deepEqual(titlesOf(envelope(await as(users.appToken, '', (c) => c.callTool({ name: 'items', arguments: read })))), ['mine 1', 'mine 2']);
+  assert.deepEqual(titlesOf(envelope(await as(users.appToken, '?tool_mode=registry',
+    (c) => c.callTool({ name: 'execute', arguments: { name: 'items', input: read } })))), ['mine 1', 'mine 2']);
+  assert.deepEqual(titlesOf(envelope(await as(adminToken, '', (c) => c.callTool({ name: 'items', arguments: read })))), ['mine 1', 'mine 2', 'theirs']);
+  // a write the app user has no grant for is the store's refusal, as an isError result
+  const write = envelope(await as(users.appToken, '', (c) => c.callTool({ name: 'items', arguments: { action: 'create', collection: notes, data: { title: 'x' } } })));
+  assert.equal(write.isError, true);
+  assert.equal(write.error.code, 'FORBIDDEN');
+});
+
+test('writes run without an approval step, and every delete is refused while mcp_allow_deletes is off', async () => {
+  await as(adminToken, '', async (c) => {
+    const created = envelope(await c.callTool({ name: 'items', arguments: { action: 'create', collection: notes, data: { title: 'doomed' } } }));
+    assert.equal(created.ok, true, JSON.stringify(created));
+    const row = Array.isArray(created.result) ? created.result[0] : created.result;
+    const refused = envelope(await c.callTool({ name: 'items', arguments: { action: 'delete', collection: notes, keys: [row.id] } }));
+    assert.equal(refused.isError, true);
+    assert.equal(refused.error.code, 'INVALID_PAYLOAD');
+    assert.match(refused.error.message, /Delete actions are disabled/);
+    assert.equal((await api('GET', `/items/${notes}?filter[title][_eq]=doomed`)).length, 1);
+    users.doomed = row.id;
+  });
+  await api('PATCH', '/settings', { mcp_allow_deletes: true });
+  try {
+    await eventually(async () => {
+      const deleted = envelope(await as(adminToken, '', (c) =>
+        c.callTool({ name: 'items', arguments: { action: 'delete', collection: notes, keys: [users.doomed] } })));
+      assert.equal(deleted.ok, true, JSON.stringify(deleted));
+    });
+    assert.equal((await api('GET', `/items/${notes}?filter[title][_eq]=doomed`)).length, 0);
+  } finally {
+    await api('PATCH', '/settings', { mcp_allow_deletes: false });
+  }
+});
+
+test('system-prompt is offered while mcp_system_prompt_enabled, answers mcp_system_prompt when set, and is gone when disabled', async () => {
+  const call = () => as(users.appToken, '', (c) => c.callTool({ name: 'system-prompt', arguments: {} }));
+  const defaultText = readFileSync(new URL('../../Services.Tools/AssistantTools/system-prompt/prompt.md', import.meta.url), 'utf8').trim();
+  assert.equal(envelope(await call()).result, defaultText);
+  await api('PATCH', '/settings', { mcp_system_prompt: 'Answer in one sentence.' });
+  try {
+    await eventually(async () => assert.equal(envelope(await call()).result, 'Answer in one sentence.'));
+    await api('PATCH', '/settings', { mcp_system_prompt_enabled: false });
+    await eventually(async () => {
+      const names = (await as(users.appToken, '', (c) => c.listTools())).tools.map((t) => t.name);
+      assert.ok(!names.includes('system-prompt'), names.join(', '));
+    });
+    assert.equal(envelope(await call()).error.code, 'UNKNOWN_TOOL');
+  } finally {
+    await api('PATCH', '/settings', { mcp_system_prompt_enabled: true, mcp_system_prompt: null });
+  }
+});
+
+// a 2×2 red PNG
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==', 'base64');
+
+test('an image read by the assets tool is MCP image content', async () => {
+  const form = new FormData();
+  form.append('file', new Blob([png], { type: 'image/png' }), 'red.png');
+  const response = await fetch(new URL('/files', url), { method: 'POST', headers: { Authorization: `Bearer ${adminToken}` }, body: form });
+  assert.equal(response.status, 200, await response.clone().text());
+  const file = (await response.json()).data;
+  const result = await as(adminToken, '', (c) => c.callTool({ name: 'assets', arguments: { id: file.id } }));
+  assert.notEqual(result.isError, true, JSON.stringify(result));
+  assert.equal(result.content.length, 1);
+  assert.equal(result.content[0].type, 'image');
+  assert.equal(result.content[0].mimeType, 'image/png');
+  assert.deepEqual(Buffer.from(result.content[0].data, 'base64'), png);
+  // the app user may not read the file: an isError result, no bytes
+  const refused = await as(users.appToken, '', (c) => c.callTool({ name: 'assets', arguments: { id: file.id } }));
+  assert.equal(refused.isError, true);
+  assert.equal(refused.content[0].type, 'text');
 });

@@ -4,7 +4,7 @@ using AiAssistant.Tests.Infrastructure;
 using Xunit;
 using static AiAssistant.Tests.Content.Schema.SchemaDatabase;
 
-namespace AiAssistant.Tests.Mcp;
+namespace AiAssistant.Tests.McpServer;
 
 /// <summary>The generated prompts collection against the real schema store, and what makes a collection unfit to be one.</summary>
 [Collection(ServersCollection.Name)]

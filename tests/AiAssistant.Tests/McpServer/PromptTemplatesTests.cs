@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using AiAssistant.Services.Tools.Mcp;
 using Xunit;
 
-namespace AiAssistant.Tests.Mcp;
+namespace AiAssistant.Tests.McpServer;
 
 /// <summary>The prompts' <c>{{variable}}</c> placeholders: which names count, their descriptions, rendering, and a missing value.</summary>
 public sealed class PromptTemplatesTests

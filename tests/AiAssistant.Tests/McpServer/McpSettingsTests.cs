@@ -5,7 +5,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
-namespace AiAssistant.Tests.Mcp;
+namespace AiAssistant.Tests.McpServer;
 
 /// <summary>When the per-replica MCP settings are fetched again: a newer announced version, age without Redis, and Settings away.</summary>
 public sealed class McpSettingsTests
