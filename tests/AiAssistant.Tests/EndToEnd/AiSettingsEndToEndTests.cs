@@ -100,7 +100,12 @@ public sealed class AiSettingsEndToEndTests(EndToEndFixture e2e)
             e2e.Simulator.ClearRequests();
             await EndToEndFixture.ChatAsync(e2e.Gateway, EndToEndFixture.ChatBody("Hello"));
             var body = JsonNode.Parse(e2e.Simulator.Requests.Single().Body)!;
-            return body["messages"]!.AsArray().Single(m => m!["role"]!.GetValue<string>() == "system")!["content"]!.GetValue<string>();
+            var system = body["messages"]!.AsArray().Single(m => m!["role"]!.GetValue<string>() == "system")!["content"]!.GetValue<string>();
+            // the prompt, then the context block, which always carries the date
+            var context = system.IndexOf("\n\n<user_context>\n", StringComparison.Ordinal);
+            Assert.True(context >= 0, "no context block after the system prompt: " + system);
+            Assert.Contains("## Current Date\n" + DateTime.UtcNow.ToString("yyyy-MM-dd"), system[context..]);
+            return system[..context];
         }
         async Task<string> EventuallyAsync(Func<string, bool> done)
         {
