@@ -15,7 +15,8 @@ using static Measure;
 /// </summary>
 static class ToolsBench
 {
-    public static async Task RunAsync(string gatewayUrl, string adminToken, SimulatorServer simulator, int warmup, int seconds)
+    public static async Task RunAsync(string gatewayUrl, string adminToken, SimulatorServer simulator, string toolsGrpcUrl, string internalToken,
+        int warmup, int seconds)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1024, UseProxy = false };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(gatewayUrl), Timeout = TimeSpan.FromSeconds(60) };
@@ -60,6 +61,24 @@ static class ToolsBench
             simulator.DefaultToolCalls = withTool ? toolCall : null;
             for (var i = 0; i < 100; i++) (withTool ? tool : plain).Add(await Turn(withTool));
         }
+        // the tool's own share: the same execute call straight to Tools over gRPC, as Chat makes it
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(toolsGrpcUrl);
+        var grpc = new AiAssistant.Contracts.Tools.Tools.ToolsClient(channel);
+        var asService = new Grpc.Core.Metadata { { "authorization", "Bearer " + internalToken } };
+        var request = new AiAssistant.Contracts.Tools.ExecuteToolRequest
+        {
+            Caller = new AiAssistant.Contracts.Tools.Caller { UserId = "00000000-0000-0000-0000-000000000001", Admin = true, App = true },
+            Name = "execute", InputJson = toolCall.Calls[0].Arguments, ToolCallId = "bench", Scope = new AiAssistant.Contracts.Tools.ToolScope { Names = { "items" } },
+        };
+        var direct = new List<double>();
+        for (var i = 0; i < 1200; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var reply = await grpc.ExecuteToolAsync(request, asService);
+            if (reply.IsError) throw new InvalidOperationException("the tool failed: " + reply.OutputJson);
+            if (i >= 200) direct.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        Console.WriteLine($"tools: the execute call alone, gRPC to Tools (1000): p50 {P(direct, 50):F2} ms p95 {P(direct, 95):F2} ms");
         Console.WriteLine($"tools c=1 (1000 each, blocks of 100): plain turn p50 {P(plain, 50):F2} ms p95 {P(plain, 95):F2} ms; " +
                           $"one execute round trip p50 {P(tool, 50):F2} ms p95 {P(tool, 95):F2} ms; the round trip adds p50 {P(tool, 50) - P(plain, 50):F2} ms  {Load()}");
 
