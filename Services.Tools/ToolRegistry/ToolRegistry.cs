@@ -124,13 +124,14 @@ public sealed class ToolRegistry
         if (!scope.AllowDeletes && action == "delete")
             return Fail(name, "INVALID_PAYLOAD", "Delete actions are disabled", false, null);
 
+        // a call the user denied never runs, whether or not it needed the approval
+        if (approval?.Denied == true)
+            return new ToolOutcome(null, null, new ToolError("APPROVAL_DENIED", $"The user denied this {name} call. Do not retry it; ask what they want instead.", false, null), null)
+                { Outcome = "denied" };
         if (scope.Surface == ToolSurface.Chat && !tool.IsReadOnly(arguments) && scope.Approval(name) != ApprovalModes.Always)
         {
             var userId = caller?.UserId ?? "";
             if (approval is null) return Fail(name, "APPROVAL_REQUIRED", $"{name} needs the user's approval", false, null);
-            if (approval.Denied)
-                return new ToolOutcome(null, null, new ToolError("APPROVAL_DENIED", $"The user denied this {name} call. Do not retry it; ask what they want instead.", false, null), null)
-                    { Outcome = "denied" };
             if (approval.Ticket is null)
                 return new ToolOutcome(null, null, null, _approvals.Issue(userId, approval.ToolCallId, name, arguments)) { Outcome = "approval_requested" };
             if (await _approvals.RedeemAsync(approval.Ticket, userId, approval.ToolCallId, name, arguments, ct) is { } refused)

@@ -212,6 +212,10 @@ public sealed class ToolRegistryTests(ServersFixture servers) : IAsyncLifetime
         var denied = await Root("execute", Input, Chat("notes"), Editor, new ApprovalAnswer("call_9", ticket, Denied: true));
         Assert.Equal(("APPROVAL_DENIED", "denied"), (denied.Error!.Code, denied.Outcome));
         Assert.Null(_notes.Last);
+        // a denial runs nothing even for a call that needed no approval
+        var deniedRead = await Root("execute", """{"name":"notes","input":{"action":"read"}}""", Chat("notes"), Editor, new ApprovalAnswer("call_r", null, Denied: true));
+        Assert.Equal("APPROVAL_DENIED", deniedRead.Error!.Code);
+        Assert.Null(_notes.Last);
     }
 
     [Fact]
