@@ -223,7 +223,7 @@ try
     // a lighter load than chat's: 90 s of it by default, see docs/benchmarks.md for what was measured
     if (what is "all" or "content") await ContentBench.RunAsync(gatewayUrl, adminToken, await stack.ConnectionStringAsync(ResourceNames.ContentDatabase), warmupArg ?? 90, seconds);
 
-    if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, adminToken, simulator,
+    if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, chatReplicas[0], adminToken, simulator,
         stack.Url(ResourceNames.Tools, "grpc"), stack.Secret("internal.token"), warmupArg ?? 90, seconds);
 
     async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();

@@ -15,7 +15,7 @@ using static Measure;
 /// </summary>
 static class ToolsBench
 {
-    public static async Task RunAsync(string gatewayUrl, string adminToken, SimulatorServer simulator, string toolsGrpcUrl, string internalToken,
+    public static async Task RunAsync(string gatewayUrl, string replicaUrl, string adminToken, SimulatorServer simulator, string toolsGrpcUrl, string internalToken,
         int warmup, int seconds)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1024, UseProxy = false };
@@ -32,12 +32,13 @@ static class ToolsBench
             messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text = "List my notes" } } } },
         }));
 
-        async Task<double> Turn(bool expectTool)
+        var replicaChat = new Uri(new Uri(replicaUrl), "/ai/chat");
+        async Task<double> Turn(bool expectTool, bool toReplica = false)
         {
             var started = Stopwatch.GetTimestamp();
             using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            using var response = await http.PostAsync("/ai/chat", content);
+            using var response = toReplica ? await http.PostAsync(replicaChat, content) : await http.PostAsync("/ai/chat", content);
             response.EnsureSuccessStatusCode();
             var text = await response.Content.ReadAsStringAsync();
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -55,12 +56,20 @@ static class ToolsBench
 
         var plain = new List<double>();
         var tool = new List<double>();
+        var plainReplica = new List<double>();
+        var toolReplica = new List<double>();
         for (var block = 0; block < 20; block++)
         {
             var withTool = block % 2 == 1;
             simulator.DefaultToolCalls = withTool ? toolCall : null;
-            for (var i = 0; i < 100; i++) (withTool ? tool : plain).Add(await Turn(withTool));
+            for (var i = 0; i < 100; i++)
+            {
+                (withTool ? tool : plain).Add(await Turn(withTool));
+                (withTool ? toolReplica : plainReplica).Add(await Turn(withTool, toReplica: true));
+            }
         }
+        Console.WriteLine($"tools c=1 to one chat replica directly (no gateway): plain p50 {P(plainReplica, 50):F2} ms, tool p50 {P(toolReplica, 50):F2} ms; " +
+                          $"the round trip adds p50 {P(toolReplica, 50) - P(plainReplica, 50):F2} ms");
         // the tool's own share: the same execute call straight to Tools over gRPC, as Chat makes it
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(toolsGrpcUrl);
         var grpc = new AiAssistant.Contracts.Tools.Tools.ToolsClient(channel);
@@ -81,6 +90,31 @@ static class ToolsBench
         Console.WriteLine($"tools: the execute call alone, gRPC to Tools (1000): p50 {P(direct, 50):F2} ms p95 {P(direct, 95):F2} ms");
         Console.WriteLine($"tools c=1 (1000 each, blocks of 100): plain turn p50 {P(plain, 50):F2} ms p95 {P(plain, 95):F2} ms; " +
                           $"one execute round trip p50 {P(tool, 50):F2} ms p95 {P(tool, 95):F2} ms; the round trip adds p50 {P(tool, 50) - P(plain, 50):F2} ms  {Load()}");
+
+        // where a tool turn's time goes, from the provider's side: when each of its requests arrived (body read)
+        var toFirst = new List<double>();
+        var between = new List<double>();
+        var afterLast = new List<double>();
+        var plainAfter = new List<double>();
+        simulator.RequestLimit = 10_000;
+        for (var i = 0; i < 600; i++)
+        {
+            var withTool = i % 2 == 1;
+            simulator.DefaultToolCalls = withTool ? toolCall : null;
+            simulator.ClearRequests();
+            var start = DateTimeOffset.UtcNow;
+            await Turn(withTool, toReplica: true);
+            var end = DateTimeOffset.UtcNow;
+            var seen = simulator.Requests;
+            if (seen.Count != (withTool ? 2 : 1)) throw new InvalidOperationException($"expected {(withTool ? 2 : 1)} provider requests, saw {seen.Count}");
+            if (!withTool) { plainAfter.Add((end - seen[0].Time).TotalMilliseconds); continue; }
+            toFirst.Add((seen[0].Time - start).TotalMilliseconds);
+            between.Add((seen[1].Time - seen[0].Time).TotalMilliseconds);
+            afterLast.Add((end - seen[1].Time).TotalMilliseconds);
+        }
+        simulator.RequestLimit = 0;
+        Console.WriteLine($"tools: a tool turn to one replica, p50: start → 1st provider request {P(toFirst, 50):F2} ms, 1st → 2nd (tool call streamed, " +
+                          $"the tool run, the next request built) {P(between, 50):F2} ms, 2nd → end {P(afterLast, 50):F2} ms; a plain turn's request → end {P(plainAfter, 50):F2} ms");
 
         simulator.DefaultToolCalls = toolCall;
         var until = Stopwatch.StartNew();
