@@ -9,9 +9,10 @@ using static Measure;
 /// <summary>
 /// The assistant tools' targets (issue 9). Through the gateway, with the simulator at zero delay answering every user
 /// turn with one <c>execute</c> call (an items read of 10 rows) and the tool's result with text
-/// (<see cref="SimulatorServer.DefaultToolCalls"/>): after a warm-up at c=64, 2000 turns at c=1 in blocks of 100
-/// alternating plain turns and tool turns (what the round trip adds, p50), then tool turns at c=64 for the given
-/// seconds. Last, in process, <c>search</c> by query over the real tool catalog (what the index and ranking cost).
+/// (<see cref="SimulatorServer.DefaultToolCalls"/>): after a warm-up at c=64, turns at c=1 in blocks of 100
+/// alternating plain turns and tool turns, through the gateway and to one Chat replica (what the round trip adds,
+/// p50); the execute call alone over gRPC; where a tool turn's time goes, from when each provider request arrived;
+/// then tool turns at c=64 for the given seconds. Last, in process, <c>search</c> by query over the real tool catalog.
 /// </summary>
 static class ToolsBench
 {
