@@ -67,6 +67,26 @@ public sealed class ToolCallAudit(NpgsqlDataSource dataSource, ILogger<ToolCallA
         }
     }
 
+    /// <summary>
+    /// Stops the writer, then writes what is still buffered: a stop that comes before the writer's task started
+    /// (BackgroundService's task is then cancelled unrun) must not lose the records either.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (ExecuteTask is { IsCompleted: false }) return; // the host gave up waiting: the writer still owns the buffer
+        using var writing = new CancellationTokenSource(StopGrace);
+        var batch = new List<ToolCallRecord>(BatchSize);
+        while (true)
+        {
+            while (batch.Count < BatchSize && _buffer.Reader.TryRead(out var record)) batch.Add(record);
+            if (batch.Count == 0) break;
+            await WriteAsync(batch, writing.Token);
+            batch.Clear();
+        }
+        ReportDropped(0);
+    }
+
     private long ReportDropped(long reported)
     {
         var dropped = Dropped;
