@@ -115,6 +115,17 @@ public sealed class ToolCallAuditTests(ServersFixture servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Records_are_written_at_stop_even_when_the_writer_never_ran()
+    {
+        // what happens when a stop comes before BackgroundService's task started: the task is cancelled unrun
+        using var audit = new ToolCallAudit(_data, NullLogger<ToolCallAudit>.Instance);
+        var tool = "unrun-" + Guid.NewGuid().ToString("N")[..6];
+        for (var i = 0; i < 300; i++) audit.Record(Call(tool));
+        await audit.StopAsync(default);
+        Assert.Equal(300, await CountAsync($"tool = '{tool}'"));
+    }
+
+    [Fact]
     public async Task A_database_away_costs_the_records_not_the_service()
     {
         // a port nothing listens on
