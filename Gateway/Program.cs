@@ -1,4 +1,5 @@
 using AiAssistant.Gateway.Proxy;
+using AiAssistant.Gateway.Web;
 using AiAssistant.ServiceDefaults;
 using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
@@ -15,4 +16,5 @@ var app = builder.Build();
 app.UseDirectusErrors();
 app.MapDefaultEndpoints();
 app.MapGatewayProxy();
+app.MapWebApp();
 app.Run();

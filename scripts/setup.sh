@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
+# Sets up a fresh Debian machine for AiAssistant: the servers, Node.js and npm from Debian's packages when missing, the web
+# app's build (Web/, Vite), then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
-#   scripts/setup.sh --tests  also Node.js and npm, and the packages of the Node suites (tests/sdk: @directus/sdk, tests/chat: ai,
-#                             tests/mcp: @modelcontextprotocol/sdk)
+#   scripts/setup.sh --tests  also Debian's chromium (the browser tests) and the packages of the Node suites (tests/sdk:
+#                             @directus/sdk, tests/chat: ai, tests/mcp: @modelcontextprotocol/sdk, tests/web: playwright-core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +14,10 @@ missing=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if $want_tests; then
-  command -v node >/dev/null 2>&1 || missing+=(nodejs)
-  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -29,11 +31,16 @@ fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
 
+echo "setup: building the web app (Web/)"
+npm ci --prefix Web --no-audit --no-fund
+npm run build --prefix Web
+
 if $want_tests; then
-  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp)"
+  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp, tests/web)"
   npm ci --prefix tests/sdk --no-audit --no-fund
   npm ci --prefix tests/chat --no-audit --no-fund
   npm ci --prefix tests/mcp --no-audit --no-fund
+  npm ci --prefix tests/web --no-audit --no-fund
 fi
 
 echo "setup: building (Release)"

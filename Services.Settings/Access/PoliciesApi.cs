@@ -24,6 +24,12 @@ public static class PoliciesApi
             var rows = await SqlRows.ReadAsync(connection, null, Select + " order by p.name", [], ct);
             return TypedResults.Json(new { data = DirectusQuery.Apply(rows, context.Request.Query, "directus_policies") });
         }).WithName("ListPolicies");
+        // Directus's /policies/me/globals: what the signed-in user's policies grant together (the app reads it after sign-in).
+        group.MapGet("/me/globals", (HttpContext context) =>
+        {
+            var caller = context.RequireUser();
+            return TypedResults.Json(new { data = new { app_access = caller.App || caller.Admin, admin_access = caller.Admin } });
+        }).WithName("MyPolicyGlobals");
         group.MapGet("/{id}", async (string id, HttpContext context, AccessStore store, CancellationToken ct) =>
         {
             context.RequireAdmin();
