@@ -12,13 +12,18 @@ public static class NodeSuite
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    public static async Task RunAsync(string folder, string file, string requiredPackage, IReadOnlyDictionary<string, string> environment)
+    public static Task RunAsync(string folder, string file, string requiredPackage, IReadOnlyDictionary<string, string> environment) =>
+        RunAsync(Path.Combine("tests", folder), ["--test", file], requiredPackage, environment);
+
+    /// <summary>Runs <c>node <paramref name="arguments"/></c> in <paramref name="directory"/> (relative to the repository's root).</summary>
+    public static async Task RunAsync(string directory, string[] arguments, string requiredPackage, IReadOnlyDictionary<string, string> environment)
     {
-        var suite = Path.Combine(RepositoryRoot(), "tests", folder);
+        var suite = Path.Combine(RepositoryRoot(), directory);
+        var command = $"{directory}: node {string.Join(' ', arguments)}";
         Assert.True(Directory.Exists(Path.Combine(suite, "node_modules", requiredPackage)),
             $"{suite}/node_modules has no {requiredPackage}: run scripts/setup.sh --tests");
 
-        var start = new ProcessStartInfo("node", ["--test", file])
+        var start = new ProcessStartInfo("node", arguments)
         {
             WorkingDirectory = suite,
             RedirectStandardOutput = true,
@@ -48,9 +53,9 @@ public static class NodeSuite
             {
                 node.Kill(entireProcessTree: true);
                 await node.WaitForExitAsync();
-                Assert.Fail($"tests/{folder}/{file} did not finish within {Timeout}:\n{await stdout}\n{await stderr}");
+                Assert.Fail($"{command} did not finish within {Timeout}:\n{await stdout}\n{await stderr}");
             }
-            Assert.True(node.ExitCode == 0, $"tests/{folder}/{file} failed (exit {node.ExitCode}):\n{await stdout}\n{await stderr}");
+            Assert.True(node.ExitCode == 0, $"{command} failed (exit {node.ExitCode}):\n{await stdout}\n{await stderr}");
         }
     }
 
