@@ -2,7 +2,7 @@
 # Sets up a fresh Debian machine for AiAssistant: the servers from Debian's packages when missing, then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
 #   scripts/setup.sh --tests  also Node.js and npm, and the packages of the Node suites (tests/sdk: @directus/sdk, tests/chat: ai,
-#                             tests/mcp: @modelcontextprotocol/sdk)
+#                             tests/mcp: @modelcontextprotocol/sdk, tests/kubernetes: kubernetes-models), and checks for kubectl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,10 +30,10 @@ fi
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet on PATH)"; exit 1; }
 
 if $want_tests; then
-  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp)"
-  npm ci --prefix tests/sdk --no-audit --no-fund
-  npm ci --prefix tests/chat --no-audit --no-fund
-  npm ci --prefix tests/mcp --no-audit --no-fund
+  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp, tests/kubernetes)"
+  for suite in sdk chat mcp kubernetes; do npm ci --prefix "tests/$suite" --no-audit --no-fund; done
+  # the Kubernetes manifests' test renders them with kubectl kustomize (Debian 12 has no kubectl package)
+  command -v kubectl >/dev/null 2>&1 || echo "setup: kubectl is not on PATH: KubernetesManifestsTests will fail until it is (kubectl 1.27 or later)"
 fi
 
 echo "setup: building (Release)"
