@@ -144,11 +144,15 @@ test("production: no server runs in the cluster; the connection strings come fro
       assert.equal(e.valueFrom?.secretKeyRef?.name, "aiassistant-servers", `${describe(d)}: ${e.name}`);
 });
 
-test("an overlay missing a required secret fails validation with a message naming it", async () => {
-  const problems = await overlayProblems(join(import.meta.dirname, "fixtures/missing-secret"));
-  assert.equal(problems.length, 1, problems.join("\n"));
-  assert.match(problems[0], /missing secret "aiassistant-master-key-ring": Deployment\/settings references it/);
-});
+for (const [fixture, message, count] of [
+  ["missing-secret", /^missing secret "aiassistant-master-key-ring": Deployment\/settings references it, but .*expected-secrets.yaml does not declare it$/, 1],
+  ["missing-key", /^missing key "Auth__JwtKey" of secret "aiassistant-service-credentials": Deployment\/\w+ references it/, services.length],
+])
+  test(`an overlay missing a required secret fails validation with a message naming it (fixtures/${fixture})`, async () => {
+    const problems = await overlayProblems(join(import.meta.dirname, "fixtures", fixture));
+    assert.equal(problems.length, count, problems.join("\n"));
+    for (const problem of problems) assert.match(problem, message);
+  });
 
 test("the schema validation rejects what the API server would: a wrong type, a missing required field", async () => {
   const deployment = structuredClone(rendered[0].objects.find(o => o.kind === "Deployment"));
