@@ -32,8 +32,8 @@ command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required 
 if $want_tests; then
   echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp, tests/kubernetes)"
   for suite in sdk chat mcp kubernetes; do npm ci --prefix "tests/$suite" --no-audit --no-fund; done
-  # the Kubernetes manifests' test renders them with kubectl kustomize (Debian 12 has no kubectl package)
-  command -v kubectl >/dev/null 2>&1 || echo "setup: kubectl is not on PATH: KubernetesManifestsTests will fail until it is (kubectl 1.27 or later)"
+  # the Kubernetes manifests' test renders them with kubectl kustomize; Debian 12's kubernetes-client (1.20) is too old
+  command -v kubectl >/dev/null 2>&1 || echo "setup: kubectl is not on PATH: KubernetesManifestsTests will fail until it is (1.32 here; 1.22 at least, for kustomize's labels and components)"
 fi
 
 echo "setup: building (Release)"
