@@ -33,7 +33,7 @@ if $want_tests; then
   echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp, tests/kubernetes)"
   for suite in sdk chat mcp kubernetes; do npm ci --prefix "tests/$suite" --no-audit --no-fund; done
   # the Kubernetes manifests' test renders them with kubectl kustomize; Debian 12's kubernetes-client (1.20) is too old
-  command -v kubectl >/dev/null 2>&1 || echo "setup: kubectl is not on PATH: KubernetesManifestsTests will fail until it is (1.32 here; 1.22 at least, for kustomize's labels and components)"
+  command -v kubectl >/dev/null 2>&1 || echo "setup: kubectl is not on PATH: KubernetesManifestsTests will fail until it is (tested with 1.32; an old one's kustomize may lack labels and components)"
 fi
 
 echo "setup: building (Release)"

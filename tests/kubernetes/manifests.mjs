@@ -17,7 +17,7 @@ export function render(folder) {
   try {
     text = execFileSync("kubectl", ["kustomize", folder], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
-    if (e.code === "ENOENT") throw new Error("kubectl is not on PATH: it renders the manifests (kubectl kustomize); install kubectl (1.32 here; 1.22 at least, for kustomize's labels and components)");
+    if (e.code === "ENOENT") throw new Error("kubectl is not on PATH: it renders the manifests (kubectl kustomize); install kubectl (tested with 1.32; an old one's kustomize may lack labels and components)");
     throw new Error(`kubectl kustomize ${folder} failed: ${e.stderr || e.message}`);
   }
   return parseAllDocuments(text).map(d => d.toJS()).filter(o => o);
