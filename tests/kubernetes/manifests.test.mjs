@@ -164,3 +164,26 @@ test("the schema validation rejects what the API server would: a wrong type, a m
   assert.match(problems[1], /no Kubernetes API schema for v1 Nonsense/);
   assert.throws(() => new Deployment({ metadata: { name: "x" }, spec: {} }).validate());
 });
+
+test("the Dockerfile copies every project a service's image is built from, and each Deployment's image is one it builds", () => {
+  const dockerfile = readFileSync(join(repositoryRoot, "deploy/docker/Dockerfile"), "utf8");
+  // a project is copied twice: its project file for the restore layer, then its sources
+  const copiedAs = pattern => new Set([...dockerfile.matchAll(pattern)].map(m => m[1]));
+  const projectFiles = copiedAs(/^COPY (\S+)\/\*\.csproj /gm), sources = copiedAs(/^COPY (\S+)\/ \1\/$/gm);
+  const copied = new Set([...projectFiles].filter(folder => sources.has(folder)));
+  const project = { gateway: "Gateway", settings: "Services.Settings", tools: "Services.Tools", chat: "Services.Chat" };
+  const references = folder => [...readFileSync(join(repositoryRoot, folder, `${folder}.csproj`), "utf8").matchAll(/<ProjectReference Include="\.\.\/([^/]+)\//g)].map(m => m[1]);
+  for (const d of ofKind(rendered.find(r => r.name === "local").objects, "Deployment")) {
+    assert.equal(container(d).image, `aiassistant/${d.metadata.name}`);
+    const needed = new Set();
+    for (let pending = [project[d.metadata.name]]; pending.length > 0;) {
+      const folder = pending.pop();
+      if (needed.has(folder)) continue;
+      needed.add(folder);
+      pending.push(...references(folder));
+    }
+    for (const folder of needed)
+      assert.ok(folder === project[d.metadata.name] || copied.has(folder), `${d.metadata.name}'s image needs ${folder}, which the Dockerfile does not copy`);
+  }
+  assert.ok(copied.has("${PROJECT}"), "the Dockerfile does not copy the service's own project");
+});
