@@ -3,7 +3,8 @@
 # app's build (Web/, Vite), then a Release build.
 #   scripts/setup.sh          what ./run.sh needs
 #   scripts/setup.sh --tests  also Debian's chromium (the browser tests) and the packages of the Node suites (tests/sdk:
-#                             @directus/sdk, tests/chat: ai, tests/mcp: @modelcontextprotocol/sdk, tests/web: playwright-core)
+#                             @directus/sdk, tests/chat: ai, tests/mcp: @modelcontextprotocol/sdk, tests/web: playwright-core,
+#                             tests/kubernetes: kubernetes-models), and checks for kubectl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,11 +37,10 @@ npm ci --prefix Web --no-audit --no-fund
 npm run build --prefix Web
 
 if $want_tests; then
-  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp, tests/web)"
-  npm ci --prefix tests/sdk --no-audit --no-fund
-  npm ci --prefix tests/chat --no-audit --no-fund
-  npm ci --prefix tests/mcp --no-audit --no-fund
-  npm ci --prefix tests/web --no-audit --no-fund
+  echo "setup: installing the Node suites' packages (tests/sdk, tests/chat, tests/mcp, tests/web, tests/kubernetes)"
+  for suite in sdk chat mcp web kubernetes; do npm ci --prefix "tests/$suite" --no-audit --no-fund; done
+  # the Kubernetes manifests' test renders them with kubectl kustomize; Debian 12's kubernetes-client (1.20) is too old
+  command -v kubectl >/dev/null 2>&1 || echo "setup: kubectl is not on PATH: KubernetesManifestsTests will fail until it is (tested with 1.32; an old one's kustomize may lack labels and components)"
 fi
 
 echo "setup: building (Release)"
