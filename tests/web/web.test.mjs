@@ -1,5 +1,5 @@
 // The admin app in a real browser: Debian's chromium driven by playwright-core against the whole stack, the provider
-// simulator scripting the model. Env: GATEWAY_URL, ADMIN_TOKEN, SIM_URL, SIM_BASE_URL, ADMIN_EMAIL/ADMIN_PASSWORD,
+// simulator scripting the model. Env: GATEWAY_URL, AI_OFF_GATEWAY_URL (a gateway with AI_ENABLED=false), ADMIN_TOKEN, SIM_URL, SIM_BASE_URL, ADMIN_EMAIL/ADMIN_PASSWORD,
 // APP_EMAIL/APP_PASSWORD (app access, not admin), API_EMAIL/API_PASSWORD (no app access), SCREENSHOTS (a folder),
 // CHROMIUM (the browser's path, /usr/bin/chromium by default).
 import { after, before, test } from 'node:test';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const env = process.env;
-for (const name of ['GATEWAY_URL', 'ADMIN_TOKEN', 'SIM_URL', 'SIM_BASE_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'APP_EMAIL', 'APP_PASSWORD', 'API_EMAIL', 'API_PASSWORD', 'SCREENSHOTS'])
+for (const name of ['GATEWAY_URL', 'AI_OFF_GATEWAY_URL', 'ADMIN_TOKEN', 'SIM_URL', 'SIM_BASE_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'APP_EMAIL', 'APP_PASSWORD', 'API_EMAIL', 'API_PASSWORD', 'SCREENSHOTS'])
   assert.ok(env[name], `${name} is required`);
 const base = `${env.GATEWAY_URL}/admin`;
 mkdirSync(env.SCREENSHOTS, { recursive: true });
@@ -31,8 +31,8 @@ async function newPage() {
 
 const shot = (page, name) => page.screenshot({ path: join(env.SCREENSHOTS, `${name}.png`), fullPage: true });
 
-async function signIn(page, email, password) {
-  await page.goto(`${base}/login`);
+async function signIn(page, email, password, at = base) {
+  await page.goto(`${at}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -240,5 +240,23 @@ test('a non-admin app user has the panel but not Settings', async () => {
   await page.getByRole('heading', { name: 'Content' }).waitFor();
   assert.match(page.url(), /\/admin\/content/);
   await shot(page, 'content-app-user');
+  await context.close();
+});
+
+test('AI_ENABLED=false hides the panel', async () => {
+  const { page, context, problems } = await newPage();
+  const asked = [];
+  page.on('response', (r) => { if (/\/(server\/info|ai\/models)$/.test(new URL(r.url()).pathname)) asked.push(`${new URL(r.url()).pathname} ${r.status()}`); });
+  await signIn(page, env.APP_EMAIL, env.APP_PASSWORD, `${env.AI_OFF_GATEWAY_URL}/admin`);
+  await page.getByRole('heading', { name: 'Content' }).waitFor();
+  // the app asked and was told: /ai is not there
+  const started = Date.now();
+  while (!asked.some((a) => a.startsWith('/ai/models')) && Date.now() - started < 10000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(asked.includes('/ai/models 404'), `the app asked for the models and got 404 (${asked.join(', ')})`);
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.getByRole('button', { name: 'AI Assistant' }).count(), 0);
+  assert.equal(await page.getByRole('complementary', { name: 'AI Assistant panel' }).count(), 0);
+  await shot(page, 'ai-disabled');
+  assert.deepEqual(problems, []);
   await context.close();
 });

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using AiAssistant.Contracts;
 using AiAssistant.Tests.Access;
 using AiAssistant.Tests.Infrastructure;
 using Xunit;
@@ -33,6 +34,23 @@ public sealed class WebAppTests(EndToEndFixture e2e)
     }
 
     [Fact]
+    public async Task Policy_globals_say_what_the_app_may_show()
+    {
+        foreach (var (app, isAdmin) in new[] { (true, true), (true, false), (false, false) })
+        {
+            var user = await AccessTestUsers.UserAsync(e2e.Gateway, app, isAdmin);
+            using var client = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
+            using var response = await client.GetAsync("/policies/me/globals");
+            var globals = await AccessTestUsers.DataAsync(response);
+            Assert.Equal(app, globals["app_access"]!.GetValue<bool>());
+            Assert.Equal(isAdmin, globals["admin_access"]!.GetValue<bool>());
+        }
+        using var anonymous = AccessTestUsers.Client(e2e.GatewayUrl, null);
+        using var refused = await anonymous.GetAsync("/policies/me/globals");
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode); // as Directus answers the Public policy
+    }
+
+    [Fact]
     public async Task The_browser_suite_passes_against_the_stack()
     {
         await e2e.UseNewKeyAsync();
@@ -41,11 +59,23 @@ public sealed class WebAppTests(EndToEndFixture e2e)
         var app = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
         var apiOnly = await AccessTestUsers.UserAsync(e2e.Gateway, app: false);
         var before = (JsonArray)(await SettingsAsync())["ai_openai_compatible_providers"]!;
+        // A second gateway in front of the same services, started with AI_ENABLED=false: the app there has no panel.
+        await using var aiOff = await GatewayProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["AI_ENABLED"] = "false",
+            ["ConnectionStrings__redis"] = await e2e.App.ConnectionStringAsync(ResourceNames.Redis),
+            ["Internal__Token"] = e2e.InternalToken,
+            ["Auth__JwtKey"] = e2e.App.Secret("jwt.key"),
+            ["services__settings__http__0"] = e2e.SettingsUrl,
+            ["services__settings__grpc__0"] = e2e.SettingsGrpcUrl,
+            ["services__tools__http__0"] = e2e.ToolsUrl,
+            ["services__chat__http__0"] = e2e.ChatReplicas[0].HttpUrl,
+        });
         try
         {
             await NodeSuite.RunAsync("web", "web.test.mjs", "playwright-core", new Dictionary<string, string>
             {
-                ["GATEWAY_URL"] = e2e.GatewayUrl, ["ADMIN_TOKEN"] = e2e.AdminToken,
+                ["GATEWAY_URL"] = e2e.GatewayUrl, ["AI_OFF_GATEWAY_URL"] = aiOff.Url, ["ADMIN_TOKEN"] = e2e.AdminToken,
                 ["SIM_URL"] = e2e.Simulator.Origin.ToString().TrimEnd('/'), ["SIM_BASE_URL"] = e2e.Simulator.BaseUrl,
                 ["ADMIN_EMAIL"] = admin.Email, ["ADMIN_PASSWORD"] = admin.Password,
                 ["APP_EMAIL"] = app.Email, ["APP_PASSWORD"] = app.Password,
