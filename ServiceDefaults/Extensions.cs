@@ -102,11 +102,15 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>"self" for /alive; the integrations (PostgreSQL, Redis, MassTransit's bus) add theirs for /health.</summary>
+    /// <summary>
+    /// "self" for /alive; "ready" (<see cref="GracefulShutdown"/>) and the integrations' checks (PostgreSQL, Redis,
+    /// MassTransit's bus) for /health.
+    /// </summary>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
+        GracefulShutdown.AddTo(builder); // "ready": fails from SIGTERM on, while in-flight requests finish
         return builder;
     }
 
