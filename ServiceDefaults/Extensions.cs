@@ -29,6 +29,7 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        SettingException.ExitCleanlyOnMissingSettings();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -145,7 +146,7 @@ public static class Extensions
     {
         var value = configuration[$"services:{service}:{endpoint}:{index}"];
         if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri))
-            throw new InvalidOperationException(
+            throw new SettingException(
                 $"Missing configuration services:{service}:{endpoint}:{index} (environment services__{service}__{endpoint}__{index}), the address of {service}.");
         return uri;
     }
@@ -155,7 +156,7 @@ public static class Extensions
     {
         var value = configuration[$"ConnectionStrings:{name}"];
         if (string.IsNullOrWhiteSpace(value))
-            throw new InvalidOperationException(
+            throw new SettingException(
                 $"Missing connection string '{name}' (environment ConnectionStrings__{name}).");
         return value;
     }

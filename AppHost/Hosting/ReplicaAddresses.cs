@@ -39,7 +39,12 @@ public static class ReplicaAddresses
 
         return gateway.WaitFor(service).WithEnvironment(context =>
         {
-            if (context.ExecutionContext.IsPublishMode) return;
+            if (context.ExecutionContext.IsPublishMode)
+            {
+                // a published deployment has one address per service (a Kubernetes Service), as WithReference gives it
+                context.EnvironmentVariables[$"services__{service.Resource.Name}__http__0"] = service.GetEndpoint("http");
+                return;
+            }
             var index = 0;
             foreach (var (_, url) in replicas.OrderBy(r => r.Key, StringComparer.Ordinal))
                 context.EnvironmentVariables[$"services__{service.Resource.Name}__http__{index++}"] = url;
