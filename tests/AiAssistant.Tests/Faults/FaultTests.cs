@@ -81,6 +81,8 @@ public sealed class FaultTests(FaultFixture faults)
                 await Task.Delay(Warmup); // the gateway's probe sees it healthy before the next one goes
             }
         await load.StopAsync();
+        // each stop was a SIGTERM that reached the service, which drained (GracefulShutdown), not a kill
+        Assert.True(Stack.App.Find("Shutting down: not ready").Count >= steps.Count, $"drains logged: {Stack.App.Find("Shutting down: not ready").Count} of {steps.Count}");
 
         var outcomes = load.Outcomes;
         var failures = outcomes.Where(o => !o.Ok && o.Started >= began).ToList();

@@ -160,9 +160,7 @@ public sealed class RunningApp : IAsyncDisposable
     public async Task KillAsync(Instance instance)
     {
         using (var process = System.Diagnostics.Process.GetProcessById(instance.Pid)) process.Kill(entireProcessTree: true);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await Notifications.WaitForResourceAsync(ResourceOf(instance.Id),
-            e => e.ResourceId == instance.Id && KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token);
+        await WaitForInstanceAsync(instance, s => KnownResourceStates.TerminalStates.Contains(s.State?.Text), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Stops one instance through the app (SIGTERM, as the dashboard's Stop does) and waits until it has exited.</summary>
@@ -170,9 +168,7 @@ public sealed class RunningApp : IAsyncDisposable
     {
         var result = await App.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StopCommand);
         if (!result.Success) throw new InvalidOperationException($"stopping {instance.Id} failed: {result.Message}");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await Notifications.WaitForResourceAsync(ResourceOf(instance.Id),
-            e => e.ResourceId == instance.Id && KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token);
+        await WaitForInstanceAsync(instance, s => KnownResourceStates.TerminalStates.Contains(s.State?.Text), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Starts one stopped or killed instance again and waits until it is healthy.</summary>
@@ -180,13 +176,15 @@ public sealed class RunningApp : IAsyncDisposable
     {
         var result = await App.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StartCommand);
         if (!result.Success) throw new InvalidOperationException($"starting {instance.Id} failed: {result.Message}");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await Notifications.WaitForResourceAsync(ResourceOf(instance.Id),
-            e => e.ResourceId == instance.Id && e.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, timeout.Token);
+        await WaitForInstanceAsync(instance, s => s.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, TimeSpan.FromMinutes(2));
     }
 
-    private string ResourceOf(string instanceId) =>
-        instances.First(r => r.Value.ContainsKey(instanceId)).Key;
+    private async Task WaitForInstanceAsync(Instance instance, Func<CustomResourceSnapshot, bool> state, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        var resource = instances.First(r => r.Value.ContainsKey(instance.Id)).Key;
+        await Notifications.WaitForResourceAsync(resource, e => e.ResourceId == instance.Id && state(e.Snapshot), timeout.Token);
+    }
 
     /// <summary>The service's own process: DCP reports the <c>dotnet run</c> wrapper it started, whose child the service is.</summary>
     private static int ServicePid(object? value)
