@@ -8,7 +8,7 @@ namespace AiAssistant.Services.Chat.ToolLoop;
 
 /// <summary>
 /// One chat turn: up to <see cref="MaxSteps"/> rounds of model ↔ server tools, streamed as UI message chunks in the
-/// reference's order (start, start-step, text-*, tool-input-*, tool-output-*, finish-step, …, data-usage, finish).
+/// reference's order (start, start-step, text-*, tool-input-*, tool-output-*, finish-step, …, finish, data-usage).
 /// A call to a client tool ends the turn: the browser runs it and sends the result in the next request.
 /// </summary>
 /// <remarks>
@@ -31,7 +31,8 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
     {
         var messages = conversation.Messages;
         stream.Write("start");
-        long input = 0, output = 0, total = 0;
+        var usage = new TurnUsage();
+        var finishReason = "stop";
         try
         {
             if (conversation.Approvals.Count > 0) await AnswerApprovalsAsync(conversation, caller, scope, stream, ct);
@@ -41,6 +42,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 string? textId = null;
                 var text = new System.Text.StringBuilder();
                 var calls = new List<FunctionCallContent>();
+                ChatFinishReason? stepReason = null;
                 await using var updates = client.GetStreamingResponseAsync(messages, options, ct).GetAsyncEnumerator(ct);
                 while (true)
                 {
@@ -49,6 +51,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                     if (!next.IsCompleted) await stream.FlushAsync(ct);
                     if (!await next) break;
                     var update = updates.Current;
+                    stepReason = update.FinishReason ?? stepReason;
                     foreach (var content in update.Contents)
                     {
                         switch (content)
@@ -66,9 +69,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                                 calls.Add(call);
                                 break;
                             case UsageContent u:
-                                input += u.Details.InputTokenCount ?? 0;
-                                output += u.Details.OutputTokenCount ?? 0;
-                                total += u.Details.TotalTokenCount ?? 0;
+                                usage.Add(u.Details);
                                 break;
                         }
                     }
@@ -128,6 +129,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 }
                 if (results.Contents.Count > 0) messages.Add(results);
                 stream.Write("finish-step");
+                finishReason = TurnUsage.FinishReason(stepReason ?? (calls.Count > 0 ? ChatFinishReason.ToolCalls : null));
                 if (calls.Count == 0 || waiting) break;
             }
         }
@@ -138,15 +140,9 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
             return;
         }
 
-        stream.Write("data-usage", static (w, u) =>
-        {
-            w.WriteStartObject("data");
-            w.WriteNumber("inputTokens", u.input);
-            w.WriteNumber("outputTokens", u.output);
-            w.WriteNumber("totalTokens", u.total);
-            w.WriteEndObject();
-        }, (input, output, total));
-        stream.Write("finish");
+        // The reference's order: finish, then its own data-usage frame, then [DONE].
+        stream.Write("finish", static (w, reason) => w.WriteString("finishReason", reason), finishReason);
+        stream.Write("data-usage", static (w, u) => u.WriteData(w), usage);
         await stream.WriteDoneAsync(ct);
     }
 

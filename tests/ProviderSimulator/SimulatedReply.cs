@@ -14,8 +14,12 @@ public sealed record SimulatedToolCall(string Name, string Arguments);
 /// <summary>An OpenAI-style error: the HTTP status and the body <c>{"error":{"message","type","param","code"}}</c>.</summary>
 public sealed record SimulatedError(int Status, string Message, string Type, string? Code);
 
-/// <summary>Token counts to report instead of the simulator's estimate.</summary>
-public sealed record SimulatedUsage(int PromptTokens, int CompletionTokens);
+/// <summary>
+/// Token counts to report instead of the simulator's estimate. <paramref name="CachedTokens"/> are prompt tokens read
+/// from the provider's cache (part of <paramref name="PromptTokens"/>), <paramref name="CacheCreationTokens"/> prompt
+/// tokens written to it (Anthropic), <paramref name="ReasoningTokens"/> completion tokens spent thinking.
+/// </summary>
+public sealed record SimulatedUsage(int PromptTokens, int CompletionTokens, int CachedTokens = 0, int CacheCreationTokens = 0, int ReasoningTokens = 0);
 
 public enum SimulatedReplyKind { Text, ToolCalls, Error, HangUp }
 

@@ -136,7 +136,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
         if (request.IncludeUsage)
         {
             var usage = Usage(request, reply);
-            chunks.Usage(usage.PromptTokens, usage.CompletionTokens);
+            chunks.Usage(usage);
         }
 
         chunks.Done();
@@ -152,7 +152,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
 
         var identity = CompletionIdentity.New(request.Model);
         await JsonResponse.WriteAsync(response, StatusCodes.Status200OK, json => OpenAiJson.WriteCompletion(
-            json, identity, reply, FinishReason(reply), usage.PromptTokens, usage.CompletionTokens));
+            json, identity, reply, FinishReason(reply), usage));
     }
 
     /// <summary>Before every token but the first: paced replies send what they have and wait; unpaced ones only bound their buffer.</summary>
