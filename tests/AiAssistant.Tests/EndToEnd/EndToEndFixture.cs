@@ -56,7 +56,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
             builder =>
             {
                 builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Chat)
-                    .WithEnvironment("Providers__openai__BaseUrl", Simulator.BaseUrl);
+                    .WithEnvironment("AI_OPENAI_BASE_URL", Simulator.BaseUrl);
                 // imports from the test's own HTTP server by the name localhost (127.0.0.1 itself stays refused),
                 // and a small file limit so the oversize cases stay small
                 builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Tools)
