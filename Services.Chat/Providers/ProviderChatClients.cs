@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
 using AiAssistant.ServiceDefaults.Telemetry;
+using Anthropic;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
@@ -41,6 +42,43 @@ public sealed class ProviderChatClients(IHttpClientFactory httpClients)
             .UseOpenTelemetry(sourceName: AiAssistantActivity.SourceName)
             .Use(inner => new ProviderErrorChatClient(inner, providerName, endpoint, apiKey))
             .Build();
+    }
+
+    /// <summary>
+    /// Anthropic's Messages API through the official SDK's <c>AsIChatClient</c>. <paramref name="baseUrl"/> is the AI SDK's
+    /// (ending in <c>/v1</c>); the SDK adds <c>/v1/messages</c> itself. The SDK sends its key as
+    /// <c>Authorization: Bearer</c>; <see cref="AnthropicKeyHeader"/> sends it as Anthropic's API documents instead.
+    /// </summary>
+    public IChatClient CreateAnthropic(Uri baseUrl, string apiKey)
+    {
+        var root = baseUrl.ToString().TrimEnd('/');
+        if (root.EndsWith("/v1", StringComparison.Ordinal)) root = root[..^3];
+        var anthropic = new AnthropicClient
+        {
+            ApiKey = apiKey,
+            BaseUrl = root,
+            HttpClient = httpClients.CreateClient(HttpClientName),
+            Handlers = [new AnthropicKeyHeader(apiKey)],
+            // retries are ProviderRetryHandler's, before the first byte only; streams end by the turn's cancellation
+            MaxRetries = 0,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        return new ChatClientBuilder(anthropic.AsIChatClient())
+            .UseOpenTelemetry(sourceName: AiAssistantActivity.SourceName)
+            .Use(inner => new ProviderErrorChatClient(inner, ProviderTypes.Anthropic, baseUrl, apiKey))
+            .Build();
+    }
+
+    /// <summary>Only <c>x-api-key</c> carries the key: no <c>Authorization</c> header leaves for Anthropic.</summary>
+    private sealed class AnthropicKeyHeader(string apiKey) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization = null;
+            request.Headers.Remove("x-api-key");
+            request.Headers.TryAddWithoutValidation("x-api-key", apiKey);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
 #pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is marked for evaluation; it is the SDK's way to send no key.

@@ -33,6 +33,9 @@ public sealed class ProviderSnapshot : IDisposable
                 case ProviderTypes.OpenAi when p.ApiKey.Length > 0:
                     client = chatClients.Create(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey, headers, p.Type);
                     break;
+                case ProviderTypes.Anthropic when p.ApiKey.Length > 0:
+                    client = chatClients.CreateAnthropic(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
+                    break;
                 // Gemini through its OpenAI-compatible endpoint under the API's base URL
                 case ProviderTypes.Google when p.ApiKey.Length > 0:
                     client = chatClients.Create(new Uri(ProviderTypes.BaseUrl(p.Type, configuration).ToString().TrimEnd('/') + "/openai"), p.ApiKey, headers, p.Type);

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Anthropic.Exceptions;
 using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.Providers;
@@ -53,6 +54,11 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
             $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
         ClientResultException failed => new ProviderException(
             $"{providerName} answered {failed.Status}: {Scrub(ErrorMessage(failed.GetRawResponse()))}"),
+        AnthropicApiException failed => new ProviderException(
+            $"{providerName} answered {(int)failed.StatusCode}: {Scrub(failed.ApiMessage ?? ErrorMessage(failed.ResponseBody))}"),
+        AnthropicIOException failed => new ProviderException(
+            $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
+        AnthropicSseException failed => new ProviderException($"{providerName} ended its answer with an error: {Scrub(failed.ApiMessage ?? "")}"),
         HttpRequestException or IOException => new ProviderException(
             $"The connection to {providerName} at {endpoint.Authority} broke off: {ConnectionError(e)}."),
         _ => null,
@@ -67,9 +73,11 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
     };
 
     /// <summary>OpenAI's <c>{"error":{"message":…}}</c> (or <c>{"error":"…"}</c>); otherwise the start of the body.</summary>
-    private static string ErrorMessage(System.ClientModel.Primitives.PipelineResponse? response)
+    private static string ErrorMessage(System.ClientModel.Primitives.PipelineResponse? response) => ErrorMessage(response?.Content?.ToString());
+
+    private static string ErrorMessage(string? body)
     {
-        var body = response?.Content?.ToString() ?? "";
+        body ??= "";
         try
         {
             using var doc = JsonDocument.Parse(body);

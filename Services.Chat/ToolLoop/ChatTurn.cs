@@ -39,9 +39,9 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
             for (var step = 0; step < MaxSteps; step++)
             {
                 stream.Write("start-step");
-                string? textId = null;
-                var text = new System.Text.StringBuilder();
+                string? textId = null, reasoningId = null;
                 var calls = new List<FunctionCallContent>();
+                var received = new List<ChatResponseUpdate>();
                 ChatFinishReason? stepReason = null;
                 await using var updates = client.GetStreamingResponseAsync(messages, options, ct).GetAsyncEnumerator(ct);
                 while (true)
@@ -51,18 +51,27 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                     if (!next.IsCompleted) await stream.FlushAsync(ct);
                     if (!await next) break;
                     var update = updates.Current;
+                    received.Add(update);
                     stepReason = update.FinishReason ?? stepReason;
                     foreach (var content in update.Contents)
                     {
                         switch (content)
                         {
+                            case TextReasoningContent r when !string.IsNullOrEmpty(r.Text):
+                                if (reasoningId is null)
+                                {
+                                    reasoningId = "rsn_" + Guid.NewGuid().ToString("N");
+                                    stream.Write("reasoning-start", static (w, id) => w.WriteString("id", id), reasoningId);
+                                }
+                                stream.Write("reasoning-delta", static (w, s) => { w.WriteString("id", s.reasoningId); w.WriteString("delta", s.Text); }, (reasoningId, r.Text));
+                                break;
                             case TextContent t when !string.IsNullOrEmpty(t.Text):
+                                EndReasoning(stream, ref reasoningId);
                                 if (textId is null)
                                 {
                                     textId = "txt_" + Guid.NewGuid().ToString("N");
                                     stream.Write("text-start", static (w, id) => w.WriteString("id", id), textId);
                                 }
-                                text.Append(t.Text);
                                 stream.Write("text-delta", static (w, s) => { w.WriteString("id", s.textId); w.WriteString("delta", s.Text); }, (textId, t.Text));
                                 break;
                             case FunctionCallContent call:
@@ -74,10 +83,13 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                         }
                     }
                 }
+                EndReasoning(stream, ref reasoningId);
                 if (textId is not null) stream.Write("text-end", static (w, id) => w.WriteString("id", id), textId);
 
-                var assistant = new ChatMessage(ChatRole.Assistant, []);
-                if (text.Length > 0) assistant.Contents.Add(new TextContent(text.ToString()));
+                // What the model said goes back to it whole on the next step: reasoning with its signature or
+                // encrypted content (Anthropic, OpenAI), calls with what the provider attached (Gemini's signatures).
+                var assistant = new ChatMessage(ChatRole.Assistant, [.. received.ToChatResponse().Messages
+                    .SelectMany(m => m.Contents).Where(c => c is TextContent or TextReasoningContent or FunctionCallContent)]);
                 foreach (var call in calls)
                 {
                     var raw = ToolArguments.ToJson(call);
@@ -90,7 +102,6 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                         w.WritePropertyName("input");
                         WriteJsonOrString(w, s.raw);
                     }, (call, raw));
-                    assistant.Contents.Add(call);
                 }
                 messages.Add(assistant);
 
@@ -178,6 +189,13 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
             results.Contents.Add(new FunctionResultContent(answer.ToolCallId, outputJson));
         }
         await stream.FlushAsync(ct);
+    }
+
+    private static void EndReasoning(UiMessageStreamWriter stream, ref string? reasoningId)
+    {
+        if (reasoningId is null) return;
+        stream.Write("reasoning-end", static (w, id) => w.WriteString("id", id), reasoningId);
+        reasoningId = null;
     }
 
     private static void WriteOutput(UiMessageStreamWriter stream, string callId, string outputJson) =>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AiAssistant.Contracts.Settings;
 using AiAssistant.ProviderSimulator;
 using AiAssistant.Services.Chat.Chat;
@@ -49,19 +50,34 @@ public sealed class ProvidersTests : IAsyncLifetime
         config.Providers.Add(new ProviderConfig
         {
             Type = type, Id = type, Name = type, ApiKey = Key,
-            Models = { new ProviderModel { Id = model, Name = model, Reasoning = reasoning } },
+            Models = { new ProviderModel { Id = model, Name = model, Reasoning = reasoning, Output = 64000 } },
         });
         return new ProviderSnapshot(config, services.GetRequiredService<ProviderChatClients>(), configuration ?? Configuration());
     }
 
-    private static async Task<EndToEnd.ChatStream> TurnAsync(IChatClient client, string model, CancellationToken ct = default)
+    /// <summary>
+    /// One turn as ChatApi runs it: the request shaped for the provider (<see cref="ProviderRequests.Shape"/>), then
+    /// the tool loop. <c>ask_user</c> is a client tool (it ends the turn); the root tool <c>schema</c> is declared but
+    /// never runs here (its arguments are scripted to be invalid, so the model gets an error instead).
+    /// </summary>
+    private static async Task<EndToEnd.ChatStream> TurnAsync(ProviderSnapshot snapshot, string provider, string model,
+        string contextBlock = "", CancellationToken ct = default)
     {
         var output = new MemoryStream();
         var stream = new UiMessageStreamWriter(PipeWriter.Create(output));
         var turn = new ChatTurn(new ToolExecutor(null!, NullLogger<ToolExecutor>.Instance), NullLogger<ChatTurn>.Instance);
-        await turn.RunAsync(client, new ChatOptions { ModelId = model, Instructions = "Be brief." },
-            new Conversation([new ChatMessage(ChatRole.User, "Hello")], []), new(), new AiAssistant.Contracts.Tools.ToolScope(),
-            new HashSet<string>(), stream, ct);
+        using var schema = JsonDocument.Parse("""{"type":"object","properties":{"question":{"type":"string"}}}""");
+        var options = new ChatOptions
+        {
+            ModelId = model,
+            Tools = [AIFunctionFactory.CreateDeclaration("ask_user", "Asks the user", schema.RootElement.Clone()),
+                AIFunctionFactory.CreateDeclaration("schema", "Reads the schema", schema.RootElement.Clone())],
+        };
+        var messages = new List<ChatMessage> { new(ChatRole.User, "Hello") };
+        var configured = snapshot.Providers[provider];
+        ProviderRequests.Shape(configured, model, messages, options, "Be brief.", contextBlock);
+        await turn.RunAsync(configured.Client!, options, new Conversation(messages, []), new(), new AiAssistant.Contracts.Tools.ToolScope(),
+            new HashSet<string> { "ask_user" }, stream, ct);
         return EndToEnd.ChatStream.Parse(Encoding.UTF8.GetString(output.ToArray()), null);
     }
 
@@ -80,11 +96,132 @@ public sealed class ProvidersTests : IAsyncLifetime
     {
         sim.Enqueue(SimulatedReply.Text("Hello from the proxy."));
         using var snapshot = Snapshot("openai", "gpt-4o-mini");
-        var chunks = await TurnAsync(snapshot.Providers["openai"].Client!, "gpt-4o-mini");
+        var chunks = await TurnAsync(snapshot, "openai", "gpt-4o-mini");
 
         Assert.Equal("Hello from the proxy.", chunks.Text);
         var request = Assert.Single(sim.Requests);
         Assert.StartsWith("/v1/", request.Path);
         Assert.Equal($"Bearer {Key}", request.Headers["Authorization"]);
+    }
+
+    /// <summary>The model each provider is tested with (a reasoning model of the catalog).</summary>
+    private static string ModelOf(string provider) => provider switch
+    {
+        "anthropic" => "claude-sonnet-4-6",
+        "google" => "gemini-2.5-flash",
+        _ => "gpt-5.4-mini",
+    };
+
+    /// <summary>The provider's own auth header and value; no other header may carry the key.</summary>
+    private static (string Header, string Value) AuthOf(string provider) => provider switch
+    {
+        "anthropic" => ("x-api-key", Key),
+        "google" => ("x-goog-api-key", Key),
+        _ => ("Authorization", "Bearer " + Key),
+    };
+
+    [Theory]
+    [InlineData("anthropic")]
+    public async Task A_plain_turn_streams_text_finish_and_the_providers_usage_with_its_own_auth_header_only(string provider)
+    {
+        sim.Enqueue(SimulatedReply.Text("Hello there.") with { Usage = new SimulatedUsage(1000, 20, CachedTokens: 600, CacheCreationTokens: 300) });
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        Assert.Equal(["start", "start-step", "text-start", "text-delta", "text-delta", "text-end", "finish-step", "finish", "data-usage"], chunks.Types);
+        Assert.Equal("Hello there.", chunks.Text);
+        Assert.Equal("stop", chunks.Single("finish")["finishReason"]!.GetValue<string>());
+        var usage = chunks.Single("data-usage")["data"]!;
+        Assert.Equal((1000, 20, 1020, 600), (usage["inputTokens"]!.GetValue<int>(), usage["outputTokens"]!.GetValue<int>(),
+            usage["totalTokens"]!.GetValue<int>(), usage["cacheReadTokens"]!.GetValue<int>()));
+        Assert.Equal(provider == "anthropic" ? 300 : null, usage["cacheCreationTokens"]?.GetValue<int>());
+
+        var request = Assert.Single(sim.Requests);
+        var (header, value) = AuthOf(provider);
+        Assert.Equal(value, request.Headers[header]);
+        Assert.DoesNotContain(request.Headers, h => h.Key != header && h.Value.Contains(Key[8..], StringComparison.Ordinal));
+        Assert.DoesNotContain(Key[8..], request.Path + request.QueryString);
+    }
+
+    [Theory]
+    [InlineData("anthropic")]
+    public async Task A_tool_round_trip_streams_reasoning_and_sends_the_result_and_the_reasoning_back(string provider)
+    {
+        sim.Enqueue(SimulatedReply.ToolCalls(("schema", "{\"keys\": [")).WithReasoning("I should look at the schema."),
+            SimulatedReply.Text("All done."));
+        using var snapshot = Snapshot(provider, ModelOf(provider), reasoning: true);
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        Assert.Equal(["start", "start-step", "reasoning-start", "reasoning-delta", "reasoning-delta", "reasoning-delta", "reasoning-delta",
+            "reasoning-delta", "reasoning-delta", "reasoning-end", "tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available",
+            "finish-step", "start-step", "text-start", "text-delta", "text-delta", "text-end", "finish-step", "finish", "data-usage"], chunks.Types);
+        Assert.Equal("I should look at the schema.", string.Concat(chunks.Chunks.Where(c => c["type"]!.GetValue<string>() == "reasoning-delta")
+            .Select(c => c["delta"]!.GetValue<string>())));
+        Assert.Equal("All done.", chunks.Text);
+        var callId = chunks.Single("tool-input-start")["toolCallId"]!.GetValue<string>();
+
+        Assert.Equal(2, sim.Requests.Count);
+        var second = JsonNode.Parse(sim.Requests[1].Body)!;
+        Assert.Contains("INVALID_PAYLOAD", sim.Requests[1].Body);
+        switch (provider)
+        {
+            case "anthropic":
+                Assert.Equal("adaptive", JsonNode.Parse(sim.Requests[0].Body)!["thinking"]!["type"]!.GetValue<string>());
+                var assistant = second["messages"]!.AsArray().Single(m => m!["role"]!.GetValue<string>() == "assistant")!["content"]!.AsArray();
+                Assert.Equal(("thinking", "I should look at the schema."), (assistant[0]!["type"]!.GetValue<string>(), assistant[0]!["thinking"]!.GetValue<string>()));
+                Assert.StartsWith("sig_", assistant[0]!["signature"]!.GetValue<string>());
+                Assert.Equal(("tool_use", callId), (assistant[1]!["type"]!.GetValue<string>(), assistant[1]!["id"]!.GetValue<string>()));
+                Assert.Equal(callId, second["messages"]!.AsArray().Last()!["content"]![0]!["tool_use_id"]!.GetValue<string>());
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task Anthropic_gets_cache_breakpoints_on_the_system_prompt_and_the_last_message_and_the_context_after_them()
+    {
+        using var snapshot = Snapshot("anthropic", "claude-haiku-4-5");
+        await TurnAsync(snapshot, "anthropic", "claude-haiku-4-5", "\n<user_context>\n## Current Date\n2026-12-02\n</user_context>");
+
+        var body = JsonNode.Parse(Assert.Single(sim.Requests).Body)!;
+        var system = Assert.Single(body["system"]!.AsArray())!;
+        Assert.Equal("Be brief.", system["text"]!.GetValue<string>());
+        Assert.Equal("ephemeral", system["cache_control"]!["type"]!.GetValue<string>());
+        var messages = body["messages"]!.AsArray();
+        Assert.Equal(2, messages.Count);
+        Assert.Equal(("Hello", "ephemeral"), (messages[0]!["content"]![0]!["text"]!.GetValue<string>(),
+            messages[0]!["content"]![0]!["cache_control"]!["type"]!.GetValue<string>()));
+        Assert.Equal("user", messages[1]!["role"]!.GetValue<string>());
+        Assert.StartsWith("<user_context>", messages[1]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Null(messages[1]!["content"]![0]!["cache_control"]);
+        // no thinking for a model the catalog does not mark as reasoning, and the catalog's output limit
+        Assert.Null(body["thinking"]);
+        Assert.Equal(64000, body["max_tokens"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("anthropic")]
+    public async Task A_stream_that_breaks_off_after_the_first_byte_ends_in_an_error_chunk(string provider)
+    {
+        sim.Enqueue(SimulatedReply.HangUp(afterChunks: 2, text: "one two three four"));
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        Assert.Equal(["start", "start-step", "text-start", "text-delta", "text-delta", "error"], chunks.Types);
+        Assert.True(chunks.Done);
+        Assert.Single(sim.Requests);
+    }
+
+    [Theory]
+    [InlineData("anthropic", 401)]
+    [InlineData("anthropic", 400)]
+    public async Task A_providers_error_reaches_the_user_without_the_key(string provider, int status)
+    {
+        sim.Enqueue(SimulatedReply.Error(status, $"invalid x-api-key {Key}"));
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        Assert.Equal(["start", "start-step", "error"], chunks.Types);
+        var error = chunks.Single("error")["errorText"]!.GetValue<string>();
+        Assert.Equal($"{provider} answered {status}: invalid x-api-key **********", error);
     }
 }

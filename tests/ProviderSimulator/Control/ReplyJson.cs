@@ -91,6 +91,9 @@ internal static class ReplyJson
                     (int)(OptionalNumber(usage, "reasoningTokens") ?? 0))
                 : null,
             FinishReason = OptionalString(element, "finishReason"),
+            Reasoning = OptionalString(element, "reasoning") ?? "",
+            RetryAfter = OptionalNumber(error.ValueKind == JsonValueKind.Object ? error : default, "retryAfterSeconds") is { } seconds
+                ? TimeSpan.FromSeconds(seconds) : null,
         };
     }
 

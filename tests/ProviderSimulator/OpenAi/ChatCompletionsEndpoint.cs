@@ -44,7 +44,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
                     break;
                 case SimulatedReplyKind.HangUp when reply.HangUpAfterChunks <= 0 || !request.Stream:
                     await PauseAsync(pacing.TimeToFirstToken, aborted);
-                    context.Abort();
+                    HangUps.Abort(context);
                     break;
                 default:
                     if (request.Stream)

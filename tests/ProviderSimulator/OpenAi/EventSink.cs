@@ -55,7 +55,7 @@ internal abstract class EventSink
         // only when the socket is not reachable: an abort resets the connection, which may cost the client unread chunks
         public override Task HangUpAsync(HttpContext context)
         {
-            context.Abort();
+            HangUps.Abort(context);
             return Task.CompletedTask;
         }
     }
@@ -116,7 +116,7 @@ internal abstract class EventSink
             }
 
             // Kestrel never wrote this response; aborting keeps it from writing one now
-            context.Abort();
+            HangUps.Abort(context);
         }
     }
 }
