@@ -69,6 +69,13 @@ public sealed class ProviderChatClients(IHttpClientFactory httpClients)
             .Build();
     }
 
+    /// <summary>Gemini's native API through our own client (<see cref="Gemini.GeminiChatClient"/>).</summary>
+    public IChatClient CreateGemini(Uri baseUrl, string apiKey) =>
+        new ChatClientBuilder(new Gemini.GeminiChatClient(httpClients.CreateClient(HttpClientName), baseUrl, apiKey))
+            .UseOpenTelemetry(sourceName: AiAssistantActivity.SourceName)
+            .Use(inner => new ProviderErrorChatClient(inner, ProviderTypes.Google, baseUrl, apiKey))
+            .Build();
+
     /// <summary>Only <c>x-api-key</c> carries the key: no <c>Authorization</c> header leaves for Anthropic.</summary>
     private sealed class AnthropicKeyHeader(string apiKey) : DelegatingHandler
     {

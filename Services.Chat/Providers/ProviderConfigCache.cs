@@ -36,9 +36,8 @@ public sealed class ProviderSnapshot : IDisposable
                 case ProviderTypes.Anthropic when p.ApiKey.Length > 0:
                     client = chatClients.CreateAnthropic(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
                     break;
-                // Gemini through its OpenAI-compatible endpoint under the API's base URL
                 case ProviderTypes.Google when p.ApiKey.Length > 0:
-                    client = chatClients.Create(new Uri(ProviderTypes.BaseUrl(p.Type, configuration).ToString().TrimEnd('/') + "/openai"), p.ApiKey, headers, p.Type);
+                    client = chatClients.CreateGemini(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
                     break;
             }
             Providers[p.Id] = new ConfiguredProvider(p, client);

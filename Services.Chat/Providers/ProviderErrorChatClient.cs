@@ -59,6 +59,9 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
         AnthropicIOException failed => new ProviderException(
             $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
         AnthropicSseException failed => new ProviderException($"{providerName} ended its answer with an error: {Scrub(failed.ApiMessage ?? "")}"),
+        HttpRequestException { StatusCode: { } status } failed => new ProviderException($"{providerName} answered {(int)status}: {Scrub(failed.Message)}"),
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } failed => new ProviderException(
+            $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed)}."),
         HttpRequestException or IOException => new ProviderException(
             $"The connection to {providerName} at {endpoint.Authority} broke off: {ConnectionError(e)}."),
         _ => null,

@@ -57,15 +57,15 @@ public sealed class ProvidersTests : IAsyncLifetime
 
     /// <summary>
     /// One turn as ChatApi runs it: the request shaped for the provider (<see cref="ProviderRequests.Shape"/>), then
-    /// the tool loop. <c>ask_user</c> is a client tool (it ends the turn); the root tool <c>schema</c> is declared but
-    /// never runs here (its arguments are scripted to be invalid, so the model gets an error instead).
+    /// the tool loop. <c>ask_user</c> is a client tool (it ends the turn); the server tool <c>schema</c> answers
+    /// <see cref="SchemaTool.Output"/>.
     /// </summary>
     private static async Task<EndToEnd.ChatStream> TurnAsync(ProviderSnapshot snapshot, string provider, string model,
         string contextBlock = "", CancellationToken ct = default)
     {
         var output = new MemoryStream();
         var stream = new UiMessageStreamWriter(PipeWriter.Create(output));
-        var turn = new ChatTurn(new ToolExecutor(null!, NullLogger<ToolExecutor>.Instance), NullLogger<ChatTurn>.Instance);
+        var turn = new ChatTurn(new ToolExecutor(new SchemaTool(), NullLogger<ToolExecutor>.Instance), NullLogger<ChatTurn>.Instance);
         using var schema = JsonDocument.Parse("""{"type":"object","properties":{"question":{"type":"string"}}}""");
         var options = new ChatOptions
         {
@@ -122,6 +122,7 @@ public sealed class ProvidersTests : IAsyncLifetime
 
     [Theory]
     [InlineData("anthropic")]
+    [InlineData("google")]
     public async Task A_plain_turn_streams_text_finish_and_the_providers_usage_with_its_own_auth_header_only(string provider)
     {
         sim.Enqueue(SimulatedReply.Text("Hello there.") with { Usage = new SimulatedUsage(1000, 20, CachedTokens: 600, CacheCreationTokens: 300) });
@@ -145,9 +146,10 @@ public sealed class ProvidersTests : IAsyncLifetime
 
     [Theory]
     [InlineData("anthropic")]
+    [InlineData("google")]
     public async Task A_tool_round_trip_streams_reasoning_and_sends_the_result_and_the_reasoning_back(string provider)
     {
-        sim.Enqueue(SimulatedReply.ToolCalls(("schema", "{\"keys\": [")).WithReasoning("I should look at the schema."),
+        sim.Enqueue(SimulatedReply.ToolCalls(("schema", """{"keys":["posts"]}""")).WithReasoning("I should look at the schema."),
             SimulatedReply.Text("All done."));
         using var snapshot = Snapshot(provider, ModelOf(provider), reasoning: true);
         var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
@@ -162,7 +164,8 @@ public sealed class ProvidersTests : IAsyncLifetime
 
         Assert.Equal(2, sim.Requests.Count);
         var second = JsonNode.Parse(sim.Requests[1].Body)!;
-        Assert.Contains("INVALID_PAYLOAD", sim.Requests[1].Body);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(SchemaTool.Output), chunks.Single("tool-output-available")["output"]));
+        Assert.Equal("""{"keys":["posts"]}""", chunks.Single("tool-input-delta")["inputTextDelta"]!.GetValue<string>());
         switch (provider)
         {
             case "anthropic":
@@ -171,7 +174,26 @@ public sealed class ProvidersTests : IAsyncLifetime
                 Assert.Equal(("thinking", "I should look at the schema."), (assistant[0]!["type"]!.GetValue<string>(), assistant[0]!["thinking"]!.GetValue<string>()));
                 Assert.StartsWith("sig_", assistant[0]!["signature"]!.GetValue<string>());
                 Assert.Equal(("tool_use", callId), (assistant[1]!["type"]!.GetValue<string>(), assistant[1]!["id"]!.GetValue<string>()));
-                Assert.Equal(callId, second["messages"]!.AsArray().Last()!["content"]![0]!["tool_use_id"]!.GetValue<string>());
+                var result = second["messages"]!.AsArray().Last()!["content"]![0]!;
+                Assert.Equal(callId, result["tool_use_id"]!.GetValue<string>());
+                Assert.Equal(SchemaTool.Output, result["content"]!.GetValue<string>());
+                break;
+            case "google":
+                Assert.StartsWith("/v1beta/models/gemini-2.5-flash:streamGenerateContent", sim.Requests[0].Path);
+                Assert.Equal("?alt=sse", sim.Requests[0].QueryString);
+                var first = JsonNode.Parse(sim.Requests[0].Body)!;
+                Assert.True(first["generationConfig"]!["thinkingConfig"]!["includeThoughts"]!.GetValue<bool>());
+                Assert.Equal("Be brief.", first["systemInstruction"]!["parts"]![0]!["text"]!.GetValue<string>());
+                Assert.Equal("schema", first["tools"]![0]!["functionDeclarations"]![1]!["name"]!.GetValue<string>());
+                var contents = second["contents"]!.AsArray();
+                var model = contents.Single(c => c!["role"]!.GetValue<string>() == "model")!["parts"]!.AsArray();
+                var call = Assert.Single(model)!;
+                Assert.Equal("schema", call["functionCall"]!["name"]!.GetValue<string>());
+                Assert.StartsWith("sig_", call["thoughtSignature"]!.GetValue<string>());
+                var answer = contents.Last()!["parts"]![0]!["functionResponse"]!;
+                Assert.Equal("schema", answer["name"]!.GetValue<string>());
+                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(SchemaTool.Output), answer["response"]!["content"]));
+                Assert.Equal("""{"keys":["posts"]}""", call["functionCall"]!["args"]!.ToJsonString());
                 break;
         }
     }
@@ -200,6 +222,7 @@ public sealed class ProvidersTests : IAsyncLifetime
 
     [Theory]
     [InlineData("anthropic")]
+    [InlineData("google")]
     public async Task A_stream_that_breaks_off_after_the_first_byte_ends_in_an_error_chunk(string provider)
     {
         sim.Enqueue(SimulatedReply.HangUp(afterChunks: 2, text: "one two three four"));
@@ -214,6 +237,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     [Theory]
     [InlineData("anthropic", 401)]
     [InlineData("anthropic", 400)]
+    [InlineData("google", 403)]
     public async Task A_providers_error_reaches_the_user_without_the_key(string provider, int status)
     {
         sim.Enqueue(SimulatedReply.Error(status, $"invalid x-api-key {Key}"));
@@ -223,5 +247,16 @@ public sealed class ProvidersTests : IAsyncLifetime
         Assert.Equal(["start", "start-step", "error"], chunks.Types);
         var error = chunks.Single("error")["errorText"]!.GetValue<string>();
         Assert.Equal($"{provider} answered {status}: invalid x-api-key **********", error);
+    }
+
+    /// <summary>The Tools service as far as these turns need it: every call answers <see cref="Output"/>.</summary>
+    private sealed class SchemaTool : AiAssistant.Contracts.Tools.Tools.ToolsClient
+    {
+        public const string Output = """{"ok":true,"result":{"collections":["posts"]}}""";
+
+        public override global::Grpc.Core.AsyncUnaryCall<AiAssistant.Contracts.Tools.ExecuteToolReply> ExecuteToolAsync(
+            AiAssistant.Contracts.Tools.ExecuteToolRequest request, global::Grpc.Core.CallOptions options) =>
+            new(Task.FromResult(new AiAssistant.Contracts.Tools.ExecuteToolReply { OutputJson = Output }), Task.FromResult(new global::Grpc.Core.Metadata()),
+                () => global::Grpc.Core.Status.DefaultSuccess, () => [], () => { });
     }
 }
