@@ -9,8 +9,9 @@ using OpenAI;
 namespace AiAssistant.Services.Chat.Providers;
 
 /// <summary>
-/// Builds a provider's <see cref="IChatClient"/>: the OpenAI SDK's Chat Completions client (OpenAI, Gemini's
-/// OpenAI-compatible endpoint, any OpenAI-compatible server) through Microsoft.Extensions.AI, with OpenTelemetry.
+/// Builds a provider's <see cref="IChatClient"/>, each with OpenTelemetry and our error translation: OpenAI's Responses
+/// API and OpenAI-compatible servers' Chat Completions (the OpenAI SDK through Microsoft.Extensions.AI.OpenAI),
+/// Anthropic (its official SDK), Gemini (our own client, <c>Gemini/</c>).
 /// The HTTP goes through the factory's <see cref="HttpClientName"/> client, so HttpClient instrumentation traces it.
 /// </summary>
 public sealed class ProviderChatClients(IHttpClientFactory httpClients)
@@ -20,29 +21,41 @@ public sealed class ProviderChatClients(IHttpClientFactory httpClients)
     /// <summary>The model every request names in <see cref="ChatOptions.ModelId"/>; the SDK's client wants one to start with.</summary>
     private const string NoDefaultModel = "unspecified";
 
-    public IChatClient Create(Uri endpoint, string apiKey, IReadOnlyList<KeyValuePair<string, string>> headers, string providerName)
+    /// <summary>An OpenAI-compatible provider: Chat Completions with its custom headers (no key: no Authorization header).</summary>
+    public IChatClient Create(Uri endpoint, string apiKey, IReadOnlyList<KeyValuePair<string, string>> headers, string providerName) =>
+        Wrap(OpenAiClient(endpoint, apiKey, headers).GetChatClient(NoDefaultModel).AsIChatClient(), providerName, endpoint, apiKey);
+
+    /// <summary>
+    /// OpenAI on the Responses API (what the reference's AI SDK uses), stateless: <see cref="ProviderRequests"/> sends
+    /// <c>store: false</c> and the whole input every time.
+    /// </summary>
+#pragma warning disable OPENAI001 // the Responses client is marked for evaluation in OpenAI 2.14.0
+    public IChatClient CreateOpenAi(Uri endpoint, string apiKey) =>
+        Wrap(OpenAiClient(endpoint, apiKey, []).GetResponsesClient().AsIChatClient(NoDefaultModel), ProviderTypes.OpenAi, endpoint, apiKey);
+#pragma warning restore OPENAI001
+
+    private OpenAIClient OpenAiClient(Uri endpoint, string apiKey, IReadOnlyList<KeyValuePair<string, string>> headers)
     {
         var options = new OpenAIClientOptions
         {
             Endpoint = endpoint,
             Transport = new HttpClientPipelineTransport(httpClients.CreateClient(HttpClientName)),
-            // A failed turn shows its error at once; the user sends again. Retries would hold the turn for seconds.
+            // retries are ProviderRetryHandler's, before the first byte only
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             // Answers are long streams: only the turn's own cancellation ends them.
             NetworkTimeout = Timeout.InfiniteTimeSpan,
         };
         if (headers.Count > 0) options.AddPolicy(new ProviderHeadersPolicy(headers), PipelinePosition.PerCall);
         // Local servers such as Ollama need no key: then no Authorization header at all.
-        var openAi = apiKey.Length > 0
-            ? new OpenAIClient(new ApiKeyCredential(apiKey), options)
-            : NewKeylessClient(options);
+        return apiKey.Length > 0 ? new OpenAIClient(new ApiKeyCredential(apiKey), options) : NewKeylessClient(options);
+    }
 
-        // Errors become ProviderException inside the telemetry, so no span or log sees a provider's raw answer.
-        return new ChatClientBuilder(openAi.GetChatClient(NoDefaultModel).AsIChatClient())
+    /// <summary>Errors become ProviderException inside the telemetry, so no span or log sees a provider's raw answer.</summary>
+    private static IChatClient Wrap(IChatClient client, string providerName, Uri endpoint, string apiKey) =>
+        new ChatClientBuilder(client)
             .UseOpenTelemetry(sourceName: AiAssistantActivity.SourceName)
             .Use(inner => new ProviderErrorChatClient(inner, providerName, endpoint, apiKey))
             .Build();
-    }
 
     /// <summary>
     /// Anthropic's Messages API through the official SDK's <c>AsIChatClient</c>. <paramref name="baseUrl"/> is the AI SDK's
@@ -63,18 +76,12 @@ public sealed class ProviderChatClients(IHttpClientFactory httpClients)
             MaxRetries = 0,
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        return new ChatClientBuilder(anthropic.AsIChatClient())
-            .UseOpenTelemetry(sourceName: AiAssistantActivity.SourceName)
-            .Use(inner => new ProviderErrorChatClient(inner, ProviderTypes.Anthropic, baseUrl, apiKey))
-            .Build();
+        return Wrap(anthropic.AsIChatClient(), ProviderTypes.Anthropic, baseUrl, apiKey);
     }
 
     /// <summary>Gemini's native API through our own client (<see cref="Gemini.GeminiChatClient"/>).</summary>
     public IChatClient CreateGemini(Uri baseUrl, string apiKey) =>
-        new ChatClientBuilder(new Gemini.GeminiChatClient(httpClients.CreateClient(HttpClientName), baseUrl, apiKey))
-            .UseOpenTelemetry(sourceName: AiAssistantActivity.SourceName)
-            .Use(inner => new ProviderErrorChatClient(inner, ProviderTypes.Google, baseUrl, apiKey))
-            .Build();
+        Wrap(new Gemini.GeminiChatClient(httpClients.CreateClient(HttpClientName), baseUrl, apiKey), ProviderTypes.Google, baseUrl, apiKey);
 
     /// <summary>Only <c>x-api-key</c> carries the key: no <c>Authorization</c> header leaves for Anthropic.</summary>
     private sealed class AnthropicKeyHeader(string apiKey) : DelegatingHandler

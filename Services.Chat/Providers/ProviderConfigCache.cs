@@ -29,9 +29,8 @@ public sealed class ProviderSnapshot : IDisposable
                 case ProviderTypes.OpenAiCompatible when Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var baseUrl):
                     client = chatClients.Create(baseUrl, p.ApiKey, headers, p.Name);
                     break;
-                // OpenAI's Chat Completions API
                 case ProviderTypes.OpenAi when p.ApiKey.Length > 0:
-                    client = chatClients.Create(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey, headers, p.Type);
+                    client = chatClients.CreateOpenAi(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
                     break;
                 case ProviderTypes.Anthropic when p.ApiKey.Length > 0:
                     client = chatClients.CreateAnthropic(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Anthropic.Models.Messages;
 using Microsoft.Extensions.AI;
+using OpenAI.Responses;
 
 namespace AiAssistant.Services.Chat.Providers;
 
@@ -13,11 +15,20 @@ public static class ProviderRequests
     public static void Shape(ConfiguredProvider provider, string model, List<ChatMessage> messages, ChatOptions options, string system, string contextBlock)
     {
         var entry = provider.Config.Models.FirstOrDefault(m => m.Id == model);
-        if (provider.Config.Type != ProviderTypes.Anthropic)
+        switch (provider.Config.Type)
         {
-            options.Instructions = system + contextBlock;
-            if (entry is { Reasoning: true }) options.Reasoning = new ReasoningOptions { Output = ReasoningOutput.Summary };
-            return;
+            case ProviderTypes.OpenAi:
+                options.Instructions = system + contextBlock;
+                options.RawRepresentationFactory = _ => OpenAiResponse(entry is { Reasoning: true });
+                return;
+            case ProviderTypes.Google:
+                options.Instructions = system + contextBlock;
+                if (entry is { Reasoning: true }) options.Reasoning = new ReasoningOptions { Output = ReasoningOutput.Summary };
+                return;
+            case ProviderTypes.OpenAiCompatible:
+                options.Instructions = system + contextBlock;
+                if (entry is { ProviderOptionsJson.Length: > 0 }) options.RawRepresentationFactory = _ => CompatibleOptions(entry.ProviderOptionsJson);
+                return;
         }
 
         // Anthropic: breakpoints after the system prompt and after the last message; the context block, which changes
@@ -33,4 +44,30 @@ public static class ProviderRequests
         // extended thinking where the model has it: the SDK's adaptive thinking at the model's default effort
         if (entry is { Reasoning: true }) options.Reasoning = new ReasoningOptions();
     }
+
+    /// <summary>
+    /// Stateless: nothing stored at OpenAI, the whole input each time. Reasoning models get the reference's options: a
+    /// summary (<c>auto</c>) to stream, and the encrypted reasoning to carry back on the tool loop's next step.
+    /// </summary>
+#pragma warning disable OPENAI001, SCME0001 // the Responses API types and JSON patches are marked for evaluation in OpenAI 2.14.0
+    private static CreateResponseOptions OpenAiResponse(bool reasoning)
+    {
+        var options = new CreateResponseOptions { StoredOutputEnabled = false };
+        if (!reasoning) return options;
+        options.ReasoningOptions = new ResponseReasoningOptions { ReasoningSummaryVerbosity = ResponseReasoningSummaryVerbosity.Auto };
+        options.IncludedProperties.Add(IncludedResponseProperty.ReasoningEncryptedContent);
+        return options;
+    }
+
+    /// <summary>A compatible model's <c>providerOptions</c>, merged into its Chat Completions request as the AI SDK does.</summary>
+    private static OpenAI.Chat.ChatCompletionOptions CompatibleOptions(string providerOptionsJson)
+    {
+        var options = new OpenAI.Chat.ChatCompletionOptions();
+        using var document = JsonDocument.Parse(providerOptionsJson);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) return options;
+        foreach (var property in document.RootElement.EnumerateObject())
+            options.Patch.Set(System.Text.Encoding.UTF8.GetBytes($"$.{property.Name}"), BinaryData.FromString(property.Value.GetRawText()));
+        return options;
+    }
+#pragma warning restore OPENAI001, SCME0001
 }

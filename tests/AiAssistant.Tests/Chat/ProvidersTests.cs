@@ -121,6 +121,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     };
 
     [Theory]
+    [InlineData("openai")]
     [InlineData("anthropic")]
     [InlineData("google")]
     public async Task A_plain_turn_streams_text_finish_and_the_providers_usage_with_its_own_auth_header_only(string provider)
@@ -145,6 +146,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("openai")]
     [InlineData("anthropic")]
     [InlineData("google")]
     public async Task A_tool_round_trip_streams_reasoning_and_sends_the_result_and_the_reasoning_back(string provider)
@@ -177,6 +179,25 @@ public sealed class ProvidersTests : IAsyncLifetime
                 var result = second["messages"]!.AsArray().Last()!["content"]![0]!;
                 Assert.Equal(callId, result["tool_use_id"]!.GetValue<string>());
                 Assert.Equal(SchemaTool.Output, result["content"]!.GetValue<string>());
+                break;
+            case "openai":
+                var request = JsonNode.Parse(sim.Requests[0].Body)!;
+                Assert.Equal("/v1/responses", sim.Requests[0].Path);
+                Assert.False(request["store"]!.GetValue<bool>());
+                Assert.Equal("auto", request["reasoning"]!["summary"]!.GetValue<string>());
+                Assert.Equal(["reasoning.encrypted_content"], request["include"]!.AsArray().Select(i => i!.GetValue<string>()));
+                // stateless: the whole input again, the encrypted reasoning and the call before their result
+                Assert.False(second["store"]!.GetValue<bool>());
+                Assert.Null(second["previous_response_id"]);
+                var input = second["input"]!.AsArray();
+                Assert.Equal("Hello", input[0]!["content"] is JsonArray c ? c[0]!["text"]!.GetValue<string>() : input[0]!["content"]!.GetValue<string>());
+                var reasoning = input.Single(i => i!["type"]?.GetValue<string>() == "reasoning")!;
+                Assert.Equal(ResponsesEncrypted("I should look at the schema."), reasoning["encrypted_content"]!.GetValue<string>());
+                var sentCall = input.Single(i => i!["type"]?.GetValue<string>() == "function_call")!;
+                Assert.Equal((callId, "schema"), (sentCall["call_id"]!.GetValue<string>(), sentCall["name"]!.GetValue<string>()));
+                var output = input.Last()!;
+                Assert.Equal(("function_call_output", callId), (output["type"]!.GetValue<string>(), output["call_id"]!.GetValue<string>()));
+                Assert.Equal(SchemaTool.Output, output["output"]!.GetValue<string>());
                 break;
             case "google":
                 Assert.StartsWith("/v1beta/models/gemini-2.5-flash:streamGenerateContent", sim.Requests[0].Path);
@@ -221,6 +242,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("openai")]
     [InlineData("anthropic")]
     [InlineData("google")]
     public async Task A_stream_that_breaks_off_after_the_first_byte_ends_in_an_error_chunk(string provider)
@@ -235,6 +257,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("openai", 429)]
     [InlineData("anthropic", 401)]
     [InlineData("anthropic", 400)]
     [InlineData("google", 403)]
@@ -247,6 +270,43 @@ public sealed class ProvidersTests : IAsyncLifetime
         Assert.Equal(["start", "start-step", "error"], chunks.Types);
         var error = chunks.Single("error")["errorText"]!.GetValue<string>();
         Assert.Equal($"{provider} answered {status}: invalid x-api-key **********", error);
+    }
+
+    /// <summary>What the simulator hands out as encrypted reasoning for a reasoning text.</summary>
+    private static string ResponsesEncrypted(string reasoning) => "enc_" + Convert.ToBase64String(Encoding.UTF8.GetBytes(reasoning));
+
+    [Fact]
+    public async Task Openai_models_without_reasoning_get_no_reasoning_options_but_stay_stateless()
+    {
+        using var snapshot = Snapshot("openai", "gpt-4o-mini");
+        await TurnAsync(snapshot, "openai", "gpt-4o-mini");
+        var body = JsonNode.Parse(Assert.Single(sim.Requests).Body)!;
+        Assert.False(body["store"]!.GetValue<bool>());
+        Assert.Null(body["reasoning"]);
+        Assert.Null(body["include"]);
+        Assert.Equal("Be brief.", body["instructions"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_compatible_models_provider_options_and_headers_go_into_its_chat_completions_request()
+    {
+        var config = new AiConfig { Version = 1 };
+        config.Providers.Add(new ProviderConfig
+        {
+            Type = "openai-compatible", Id = "openai-compatible", Name = "local", BaseUrl = sim.BaseUrl, ApiKey = Key,
+            Headers = { new ProviderHeader { Name = "X-Tenant", Value = "acme" } },
+            Models = { new ProviderModel { Id = "qwen3", Name = "Qwen 3", ProviderOptionsJson = """{"reasoning_effort":"high","chat_template_kwargs":{"enable_thinking":true}}""" } },
+        });
+        using var snapshot = new ProviderSnapshot(config, services.GetRequiredService<ProviderChatClients>(), Configuration());
+        await TurnAsync(snapshot, "openai-compatible", "qwen3");
+
+        var request = Assert.Single(sim.Requests);
+        Assert.Equal("/v1/chat/completions", request.Path);
+        Assert.Equal("acme", request.Headers["X-Tenant"]);
+        var body = JsonNode.Parse(request.Body)!;
+        Assert.Equal("high", body["reasoning_effort"]!.GetValue<string>());
+        Assert.True(body["chat_template_kwargs"]!["enable_thinking"]!.GetValue<bool>());
+        Assert.Equal("qwen3", body["model"]!.GetValue<string>());
     }
 
     /// <summary>The Tools service as far as these turns need it: every call answers <see cref="Output"/>.</summary>
