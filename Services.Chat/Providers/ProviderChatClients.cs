@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using AiAssistant.ServiceDefaults.Telemetry;
 using Anthropic;
 using Microsoft.Extensions.AI;
@@ -133,25 +134,31 @@ public sealed class ProviderChatClients(IHttpClientFactory httpClients)
 public static class ProviderChatClientsExtensions
 {
     /// <summary>
-    /// The provider HTTP client: no resilience handler and no timeout (answers are long streams, a retry would repeat
-    /// a paid request; the turn's cancellation ends it), no proxy detection, cookies or decompression.
+    /// The provider HTTP client: no timeout of its own and no standard resilience handler (answers are long streams,
+    /// and a retry after the answer started would repeat a paid request), but <see cref="ProviderRetryHandler"/> before
+    /// it starts; no proxy detection, cookies or decompression. <c>Providers:*</c> configures retries and timeouts.
     /// </summary>
-    public static IServiceCollection AddProviderChatClients(this IServiceCollection services)
+    public static IServiceCollection AddProviderChatClients(this IServiceCollection services, IConfiguration configuration)
     {
+        services.Configure<ProviderOptions>(configuration.GetSection(ProviderOptions.Section));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddTransient<ProviderRetryHandler>();
         // The defaults give every client the standard resilience handler; this one keeps none.
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation (the Aspire AI template uses it the same way)
         services.AddHttpClient(ProviderChatClients.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
                 UseProxy = false,
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.None,
+                ConnectTimeout = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProviderOptions>>().Value.ConnectTimeout,
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
                 // Clients live as long as a settings version: new connections pick up DNS changes.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = int.MaxValue,
             })
-            .RemoveAllResilienceHandlers();
+            .RemoveAllResilienceHandlers()
+            .AddHttpMessageHandler<ProviderRetryHandler>();
 #pragma warning restore EXTEXP0001
         services.AddSingleton<ProviderChatClients>();
         return services;

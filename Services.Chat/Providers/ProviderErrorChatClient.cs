@@ -14,7 +14,7 @@ public sealed class ProviderException(string message) : Exception(message);
 /// that breaks off into <see cref="ProviderException"/> with a message for the user. The SDK's own message holds the
 /// provider's whole answer, which may echo the key: it is never passed on, not even as an inner exception.
 /// </summary>
-public sealed class ProviderErrorChatClient(IChatClient inner, string providerName, Uri endpoint, string apiKey) : DelegatingChatClient(inner)
+public sealed partial class ProviderErrorChatClient(IChatClient inner, string providerName, Uri endpoint, string apiKey) : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -59,6 +59,7 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
         AnthropicIOException failed => new ProviderException(
             $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
         AnthropicSseException failed => new ProviderException($"{providerName} ended its answer with an error: {Scrub(failed.ApiMessage ?? "")}"),
+        TimeoutException => new ProviderException($"{providerName} at {endpoint.Authority} did not answer in time."),
         HttpRequestException { StatusCode: { } status } failed => new ProviderException($"{providerName} answered {(int)status}: {Scrub(failed.Message)}"),
         HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } failed => new ProviderException(
             $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed)}."),
@@ -71,6 +72,7 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
     {
         HttpRequestException h => h.HttpRequestError.ToString(),
         HttpIOException io => io.HttpRequestError.ToString(),
+        TimeoutException => "Timeout",
         { InnerException: { } inner } => ConnectionError(inner),
         _ => "Unknown",
     };
@@ -92,7 +94,19 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
         return body.Length > 200 ? body[..200] : body;
     }
 
-    /// <summary>Providers echo parts of a rejected key; none of it reaches a log, a trace or the browser.</summary>
-    private string Scrub(string message) =>
-        apiKey.Length >= 4 ? message.Replace(apiKey, "**********", StringComparison.Ordinal) : message;
+    /// <summary>
+    /// Providers echo a rejected key, whole or in part (OpenAI shows its start and its last four characters): any word
+    /// that shares four characters in a row with the key is masked, so no part of it reaches a log, a trace or the browser.
+    /// </summary>
+    private string Scrub(string message) => apiKey.Length < 4 ? message : Words().Replace(message, m => SharesKeyPart(m.ValueSpan) ? "**********" : m.Value);
+
+    private bool SharesKeyPart(ReadOnlySpan<char> word)
+    {
+        for (var i = 0; i + 4 <= word.Length; i++)
+            if (apiKey.AsSpan().IndexOf(word.Slice(i, 4), StringComparison.Ordinal) >= 0) return true;
+        return false;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("""[^\s"'`,;:()\[\]{}<>]+""")]
+    private static partial System.Text.RegularExpressions.Regex Words();
 }

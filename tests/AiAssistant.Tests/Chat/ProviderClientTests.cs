@@ -11,6 +11,7 @@ using AiAssistant.Services.Chat.Chat;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -30,10 +31,17 @@ public sealed class ProviderClientTests : IAsyncLifetime
 
     private ProviderChatClients Clients => services.GetRequiredService<ProviderChatClients>();
 
+    /// <summary>Retries as in production, only with short waits (the provider's Retry-After still counts).</summary>
+    internal static readonly IConfiguration FastRetries = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Providers:RetryDelay"] = "00:00:00.010",
+        ["Providers:RetryWithin"] = "00:00:05",
+    }).Build();
+
     public async Task InitializeAsync()
     {
         sim = await SimulatorServer.StartAsync();
-        services = new ServiceCollection().AddProviderChatClients().BuildServiceProvider();
+        services = new ServiceCollection().AddProviderChatClients(FastRetries).BuildServiceProvider();
     }
 
     public async Task DisposeAsync()
@@ -127,8 +135,8 @@ public sealed class ProviderClientTests : IAsyncLifetime
 
     [Theory]
     [InlineData(401, "Incorrect API key provided: " + Key)]
-    [InlineData(429, "Rate limit reached for " + Key)]
-    [InlineData(500, "The server had an error")]
+    [InlineData(400, "Invalid model for " + Key)]
+    [InlineData(404, "The model does not exist")]
     public async Task An_error_status_is_a_provider_exception_with_the_message_and_without_the_key_and_no_retry(int status, string message)
     {
         sim.Enqueue(SimulatedReply.Error(status, message));

@@ -25,10 +25,17 @@ public sealed class ProvidersTests : IAsyncLifetime
     private SimulatorServer sim = null!;
     private ServiceProvider services = null!;
 
+    /// <summary>Retries as in production, only with short waits (the provider's Retry-After still counts).</summary>
+    internal static readonly IConfiguration FastRetries = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Providers:RetryDelay"] = "00:00:00.010",
+        ["Providers:RetryWithin"] = "00:00:05",
+    }).Build();
+
     public async Task InitializeAsync()
     {
         sim = await SimulatorServer.StartAsync();
-        services = new ServiceCollection().AddProviderChatClients().BuildServiceProvider();
+        services = new ServiceCollection().AddProviderChatClients(FastRetries).BuildServiceProvider();
     }
 
     public async Task DisposeAsync()
@@ -257,7 +264,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("openai", 429)]
+    [InlineData("openai", 400)]
     [InlineData("anthropic", 401)]
     [InlineData("anthropic", 400)]
     [InlineData("google", 403)]
@@ -270,6 +277,88 @@ public sealed class ProvidersTests : IAsyncLifetime
         Assert.Equal(["start", "start-step", "error"], chunks.Types);
         var error = chunks.Single("error")["errorText"]!.GetValue<string>();
         Assert.Equal($"{provider} answered {status}: invalid x-api-key **********", error);
+    }
+
+    [Theory]
+    [InlineData("openai", 429, false)]
+    [InlineData("anthropic", 529, true)]
+    [InlineData("google", 503, false)]
+    [InlineData("openai-compatible", 502, true)]
+    public async Task A_refusal_before_the_answer_starts_is_retried_and_the_user_sees_one_clean_answer(string provider, int status, bool retryAfter)
+    {
+        sim.Enqueue(SimulatedReply.Error(status, "busy") with { RetryAfter = retryAfter ? TimeSpan.FromSeconds(1) : null },
+            SimulatedReply.Text("Second time lucky."));
+        using var snapshot = provider == "openai-compatible" ? Compatible() : Snapshot(provider, ModelOf(provider));
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        Assert.Equal(["start", "start-step", "text-start", "text-delta", "text-delta", "text-delta", "text-end", "finish-step", "finish", "data-usage"], chunks.Types);
+        Assert.Equal("Second time lucky.", chunks.Text);
+        Assert.Equal(2, sim.Requests.Count);
+        Assert.Equal(sim.Requests[0].Body, sim.Requests[1].Body);
+    }
+
+    [Fact]
+    public async Task Retries_stop_after_the_configured_attempts_and_the_last_error_reaches_the_user()
+    {
+        for (var i = 0; i < 10; i++) sim.Enqueue(SimulatedReply.Error(500, "down"));
+        using var snapshot = Snapshot("openai", "gpt-4o-mini");
+        var chunks = await TurnAsync(snapshot, "openai", "gpt-4o-mini");
+
+        Assert.Equal(["start", "start-step", "error"], chunks.Types);
+        Assert.Equal("openai answered 500: down", chunks.Single("error")["errorText"]!.GetValue<string>());
+        Assert.Equal(1 + new ProviderOptions().MaxRetries, sim.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_retry_after_longer_than_the_retry_window_is_not_waited_for()
+    {
+        sim.Enqueue(SimulatedReply.Error(429, "come back in a minute") with { RetryAfter = TimeSpan.FromMinutes(1) });
+        using var snapshot = Snapshot("anthropic", ModelOf("anthropic"));
+        var chunks = await TurnAsync(snapshot, "anthropic", ModelOf("anthropic"));
+
+        Assert.Equal("anthropic answered 429: come back in a minute", chunks.Single("error")["errorText"]!.GetValue<string>());
+        Assert.Single(sim.Requests);
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    [InlineData("openai-compatible")]
+    public async Task Stopping_the_turn_closes_the_provider_request_at_once(string provider)
+    {
+        sim.Enqueue(SimulatedReply.Text(string.Join(' ', Enumerable.Repeat("word", 200))).WithPacing(Pacing.FromMilliseconds(0, 50)));
+        using var snapshot = provider == "openai-compatible" ? Compatible() : Snapshot(provider, ModelOf(provider));
+        using var stop = new CancellationTokenSource();
+        var turn = TurnAsync(snapshot, provider, ModelOf(provider), ct: stop.Token);
+        var request = (await sim.WaitForRequestsAsync(1))[0];
+        stop.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => turn);
+        Assert.True(await request.ClosedByClient.WaitAsync(TimeSpan.FromSeconds(10)), "the simulator did not see the connection close");
+        Assert.Single(sim.Requests);
+    }
+
+    [Theory]
+    [InlineData("openai", "Incorrect API key provided: sk-prov-************cdef.")]
+    [InlineData("anthropic", "invalid x-api-key: prov-0123456789ab (truncated)")]
+    [InlineData("google", "API key not valid: ...456789abcdef")]
+    public async Task A_provider_that_echoes_part_of_the_key_has_it_masked(string provider, string message)
+    {
+        sim.Enqueue(SimulatedReply.Error(401, message));
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        var error = chunks.Single("error")["errorText"]!.GetValue<string>();
+        Assert.Contains("**********", error);
+        for (var i = 0; i + 4 <= Key.Length; i++) Assert.DoesNotContain(Key.Substring(i, 4), error);
+    }
+
+    private ProviderSnapshot Compatible()
+    {
+        var config = new AiConfig { Version = 1 };
+        config.Providers.Add(new ProviderConfig { Type = "openai-compatible", Id = "openai-compatible", Name = "local", BaseUrl = sim.BaseUrl, ApiKey = Key });
+        return new ProviderSnapshot(config, services.GetRequiredService<ProviderChatClients>(), Configuration());
     }
 
     /// <summary>What the simulator hands out as encrypted reasoning for a reasoning text.</summary>
