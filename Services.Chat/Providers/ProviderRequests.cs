@@ -34,9 +34,9 @@ public static class ProviderRequests
         // Anthropic: breakpoints after the system prompt and after the last message; the context block, which changes
         // from turn to turn, follows the last one as its own user message so that it stays out of the cached prefix.
         var ephemeral = new CacheControlEphemeral();
-        var last = messages[^1];
-        last.Contents[^1].WithCacheControl(ephemeral);
-        if (contextBlock.Length > 0 && last.Role == ChatRole.User) messages.Add(new ChatMessage(ChatRole.User, contextBlock.TrimStart()));
+        var last = messages.LastOrDefault();
+        if (last?.Contents.Count > 0) last.Contents[^1].WithCacheControl(ephemeral);
+        if (contextBlock.Length > 0 && last?.Role == ChatRole.User) messages.Add(new ChatMessage(ChatRole.User, contextBlock.TrimStart()));
         else if (contextBlock.Length > 0) system += contextBlock;
         messages.Insert(0, new ChatMessage(ChatRole.System, [new TextContent(system).WithCacheControl(ephemeral)]));
         // the SDK would ask for 1024 tokens at most; the AI SDK asks for the model's own limit
