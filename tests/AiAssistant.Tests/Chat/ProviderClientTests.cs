@@ -11,7 +11,6 @@ using AiAssistant.Services.Chat.Chat;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -31,17 +30,10 @@ public sealed class ProviderClientTests : IAsyncLifetime
 
     private ProviderChatClients Clients => services.GetRequiredService<ProviderChatClients>();
 
-    /// <summary>Retries as in production, only with short waits (the provider's Retry-After still counts).</summary>
-    internal static readonly IConfiguration FastRetries = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["Providers:RetryDelay"] = "00:00:00.010",
-        ["Providers:RetryWithin"] = "00:00:05",
-    }).Build();
-
     public async Task InitializeAsync()
     {
         sim = await SimulatorServer.StartAsync();
-        services = new ServiceCollection().AddProviderChatClients(FastRetries).BuildServiceProvider();
+        services = new ServiceCollection().AddProviderChatClients(ProvidersTests.FastRetries).BuildServiceProvider();
     }
 
     public async Task DisposeAsync()

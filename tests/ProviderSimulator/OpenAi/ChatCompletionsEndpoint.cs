@@ -88,13 +88,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
     {
         var aborted = context.RequestAborted;
         bool hangsUp = reply.Kind == SimulatedReplyKind.HangUp;
-        var sink = EventSink.For(context, hangsUp);
-        if (pacing.TimeToFirstToken > TimeSpan.Zero)
-        {
-            // like a real provider: the headers arrive at once, the first token later
-            await sink.SendAsync(aborted);
-            await Task.Delay(pacing.TimeToFirstToken, aborted);
-        }
+        var sink = await EventSink.OpenAsync(context, hangsUp, pacing.TimeToFirstToken);
 
         var chunks = new ChatCompletionChunkWriter(sink.Buffer, CompletionIdentity.New(request.Model), request.IncludeUsage);
         var between = pacing.BetweenTokens;

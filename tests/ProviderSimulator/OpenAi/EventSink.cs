@@ -20,7 +20,20 @@ internal abstract class EventSink
     /// <summary>Ends the connection without the stream's end, as a provider that drops it.</summary>
     public abstract Task HangUpAsync(HttpContext context);
 
-    public static EventSink For(HttpContext context, bool hangsUp)
+    /// <summary>A sink for a reply; like a real provider, the headers go out at once and the first token after <paramref name="timeToFirstToken"/>.</summary>
+    public static async Task<EventSink> OpenAsync(HttpContext context, bool hangsUp, TimeSpan timeToFirstToken)
+    {
+        var sink = For(context, hangsUp);
+        if (timeToFirstToken > TimeSpan.Zero)
+        {
+            await sink.SendAsync(context.RequestAborted);
+            await Task.Delay(timeToFirstToken, context.RequestAborted);
+        }
+
+        return sink;
+    }
+
+    private static EventSink For(HttpContext context, bool hangsUp)
     {
         // a hang-up needs to know its chunks reached the socket before the FIN; Kestrel's response cannot say so
         if (hangsUp && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)

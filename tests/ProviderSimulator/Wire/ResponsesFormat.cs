@@ -108,14 +108,16 @@ internal sealed class ResponsesFormat : StreamFormat
         items.Add(item);
     }
 
-    private void ItemDelta(string type, string delta, bool summary = false, bool content = false) => Typed(type, json =>
+    /// <summary>An event about the current item: its id and output index, the part's index when named, then the rest.</summary>
+    private void PartEvent(string type, string? index, Action<Utf8JsonWriter> rest) => Typed(type, json =>
     {
         json.WriteString("item_id", itemId);
         json.WriteNumber("output_index", items.Count);
-        if (summary) json.WriteNumber("summary_index", 0);
-        if (content) json.WriteNumber("content_index", 0);
-        json.WriteString("delta", delta);
+        if (index is not null) json.WriteNumber(index, 0);
+        rest(json);
     });
+
+    private void ItemDelta(string type, string delta, string? index = null) => PartEvent(type, index, json => json.WriteString("delta", delta));
 
     private void WriteResponse(Utf8JsonWriter json, SimulatedReply? reply, SimulatedUsage? usage)
     {
@@ -170,11 +172,8 @@ internal sealed class ResponsesFormat : StreamFormat
     {
         itemId = "rs_" + NewToken();
         ItemEvent("response.output_item.added", ReasoningItem(itemId, null));
-        Typed("response.reasoning_summary_part.added", json =>
+        PartEvent("response.reasoning_summary_part.added", "summary_index", json =>
         {
-            json.WriteString("item_id", itemId);
-            json.WriteNumber("output_index", items.Count);
-            json.WriteNumber("summary_index", 0);
             json.WriteStartObject("part");
             json.WriteString("type", "summary_text");
             json.WriteString("text", "");
@@ -182,17 +181,11 @@ internal sealed class ResponsesFormat : StreamFormat
         });
     }
 
-    public override void ReasoningDelta(string piece) => ItemDelta("response.reasoning_summary_text.delta", piece, summary: true);
+    public override void ReasoningDelta(string piece) => ItemDelta("response.reasoning_summary_text.delta", piece, "summary_index");
 
     public override void ReasoningEnd(string reasoning)
     {
-        Typed("response.reasoning_summary_text.done", json =>
-        {
-            json.WriteString("item_id", itemId);
-            json.WriteNumber("output_index", items.Count);
-            json.WriteNumber("summary_index", 0);
-            json.WriteString("text", reasoning);
-        });
+        PartEvent("response.reasoning_summary_text.done", "summary_index", json => json.WriteString("text", reasoning));
         ItemDone(ReasoningItem(itemId, reasoning));
     }
 
@@ -200,32 +193,20 @@ internal sealed class ResponsesFormat : StreamFormat
     {
         itemId = "msg_" + NewToken();
         ItemEvent("response.output_item.added", MessageItem(itemId, null));
-        Typed("response.content_part.added", json =>
+        PartEvent("response.content_part.added", "content_index", json =>
         {
-            json.WriteString("item_id", itemId);
-            json.WriteNumber("output_index", items.Count);
-            json.WriteNumber("content_index", 0);
             json.WritePropertyName("part");
             WriteTextPart(json, "");
         });
     }
 
-    public override void TextDelta(string piece) => ItemDelta("response.output_text.delta", piece, content: true);
+    public override void TextDelta(string piece) => ItemDelta("response.output_text.delta", piece, "content_index");
 
     public override void TextEnd(string text)
     {
-        Typed("response.output_text.done", json =>
+        PartEvent("response.output_text.done", "content_index", json => json.WriteString("text", text));
+        PartEvent("response.content_part.done", "content_index", json =>
         {
-            json.WriteString("item_id", itemId);
-            json.WriteNumber("output_index", items.Count);
-            json.WriteNumber("content_index", 0);
-            json.WriteString("text", text);
-        });
-        Typed("response.content_part.done", json =>
-        {
-            json.WriteString("item_id", itemId);
-            json.WriteNumber("output_index", items.Count);
-            json.WriteNumber("content_index", 0);
             json.WritePropertyName("part");
             WriteTextPart(json, text);
         });
@@ -247,12 +228,7 @@ internal sealed class ResponsesFormat : StreamFormat
 
     public override void ToolCallEnd(string callId, SimulatedToolCall call)
     {
-        Typed("response.function_call_arguments.done", json =>
-        {
-            json.WriteString("item_id", itemId);
-            json.WriteNumber("output_index", items.Count);
-            json.WriteString("arguments", call.Arguments);
-        });
+        PartEvent("response.function_call_arguments.done", null, json => json.WriteString("arguments", call.Arguments));
         ItemDone(CallItem(itemId, callId, call.Name, call.Arguments));
     }
 

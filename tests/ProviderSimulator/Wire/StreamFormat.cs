@@ -88,12 +88,7 @@ internal static class ReplyStreamer
     {
         var aborted = context.RequestAborted;
         bool hangsUp = reply.Kind == SimulatedReplyKind.HangUp;
-        var sink = EventSink.For(context, hangsUp);
-        if (pacing.TimeToFirstToken > TimeSpan.Zero)
-        {
-            await sink.SendAsync(aborted);
-            await Task.Delay(pacing.TimeToFirstToken, aborted);
-        }
+        var sink = await EventSink.OpenAsync(context, hangsUp, pacing.TimeToFirstToken);
 
         format.Begin(sink.Buffer, model);
         format.Start(usage);
