@@ -59,6 +59,8 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
         AnthropicIOException failed => new ProviderException(
             $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
         AnthropicSseException failed => new ProviderException($"{providerName} ended its answer with an error: {Scrub(failed.ApiMessage ?? "")}"),
+        // an answer we cannot read (a broken event, a body that is not the provider's JSON)
+        AnthropicException or JsonException => new ProviderException($"{providerName} sent an answer that could not be read ({e.GetType().Name})."),
         TimeoutException => new ProviderException($"{providerName} at {endpoint.Authority} did not answer in time."),
         HttpRequestException { StatusCode: { } status } failed => new ProviderException($"{providerName} answered {(int)status}: {Scrub(failed.Message)}"),
         HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } failed => new ProviderException(

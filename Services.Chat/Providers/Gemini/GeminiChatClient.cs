@@ -48,6 +48,10 @@ public sealed class GeminiChatClient(HttpClient http, Uri baseUrl, string apiKey
             if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
             using var chunk = JsonDocument.Parse(line.AsMemory(5));
             var root = chunk.RootElement;
+            // an error after the answer started comes as an event of its own
+            if (root.TryGetProperty("error", out var failed))
+                throw new HttpRequestException(ErrorMessage(line[5..]), null,
+                    failed.TryGetProperty("code", out var code) && code.TryGetInt32(out var status) ? (System.Net.HttpStatusCode)status : System.Net.HttpStatusCode.InternalServerError);
             if (root.TryGetProperty("responseId", out var id)) responseId = id.GetString() ?? responseId;
             if (root.TryGetProperty("usageMetadata", out var u)) usage = Usage(u);
             if (!root.TryGetProperty("candidates", out var candidates) || candidates.GetArrayLength() == 0) continue;
