@@ -48,7 +48,9 @@ if (!options.ServersOnly)
         .WithReplicas(options.ChatReplicas)
         .WithReference(chatDb).WaitFor(chatDb)
         .WithReference(settings)
-        .WithReference(tools);
+        .WithReference(tools)
+        // built-in providers behind a proxy or gateway (or a simulator)
+        .WithPassThrough("AI_OPENAI_BASE_URL", "AI_ANTHROPIC_BASE_URL", "AI_GOOGLE_BASE_URL");
     var gateway = builder.AddService<Projects.Gateway>(ResourceNames.Gateway, grpc: false, port: options.GatewayPort)
         .WithReference(settings).WaitFor(settings)
         .WithReference(tools).WaitFor(tools)

@@ -31,7 +31,7 @@ builder.AddMessaging(
 builder.AddAccess();
 builder.Services.AddInternalGrpcClient<AiSettings.AiSettingsClient>(ResourceNames.Settings, TimeSpan.FromSeconds(10));
 builder.Services.AddInternalGrpcClient<AiAssistant.Contracts.Tools.Tools.ToolsClient>(ResourceNames.Tools, TimeSpan.FromSeconds(10));
-builder.Services.AddProviderChatClients();
+builder.Services.AddProviderChatClients(builder.Configuration);
 builder.Services.AddSingleton<ProviderConfigCache>();
 builder.Services.AddHostedService<SettingsVersionWatcher>();
 builder.Services.AddHealthChecks().AddCheck<ProviderSettingsLoaded>(ProviderSettingsLoaded.Name);

@@ -60,8 +60,6 @@ public static class ChatApi
         // The reference's order: the allowed-models list first (403), then whether the provider has credentials (503).
         if (provider is { IsBuiltIn: true } && provider.Config.Models.All(m => m.Id != request.Model))
             throw DirectusException.Forbidden("Model not allowed for this provider");
-        if (provider is { Config.Type: ProviderTypes.Anthropic, Config.ApiKey.Length: > 0 })
-            throw DirectusException.ServiceUnavailable(request.Provider, "Chat with Anthropic models is not available in this version yet");
         if (provider?.Client is not { } client)
             throw DirectusException.ServiceUnavailable(request.Provider, "No API key configured for LLM provider");
 
@@ -74,12 +72,9 @@ public static class ChatApi
         var scope = new ToolScope { Names = { request.ServerTools } };
         foreach (var (tool, mode) in request.ToolApprovals) scope.Approvals[tool] = mode;
 
-        var options = new ChatOptions
-        {
-            ModelId = request.Model,
-            Instructions = (snapshot.SystemPrompt.Length > 0 ? snapshot.SystemPrompt : SystemPrompt.Default) + ChatContext.Format(request.Context, time.GetUtcNow()),
-            Tools = declarations,
-        };
+        var options = new ChatOptions { ModelId = request.Model, Tools = declarations };
+        ProviderRequests.Shape(provider, request.Model, conversation.Messages, options,
+            snapshot.SystemPrompt.Length > 0 ? snapshot.SystemPrompt : SystemPrompt.Default, ChatContext.Format(request.Context, time.GetUtcNow()));
 
         UiMessageStreamWriter.SetHeaders(context.Response);
         var stream = new UiMessageStreamWriter(context.Response.BodyWriter);

@@ -29,9 +29,14 @@ public sealed class ProviderSnapshot : IDisposable
                 case ProviderTypes.OpenAiCompatible when Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var baseUrl):
                     client = chatClients.Create(baseUrl, p.ApiKey, headers, p.Name);
                     break;
-                // OpenAI's Chat Completions API, and Gemini through its OpenAI-compatible endpoint (no Gemini SDK here).
-                case ProviderTypes.OpenAi or ProviderTypes.Google when p.ApiKey.Length > 0:
-                    client = chatClients.Create(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey, headers, p.Type);
+                case ProviderTypes.OpenAi when p.ApiKey.Length > 0:
+                    client = chatClients.CreateOpenAi(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
+                    break;
+                case ProviderTypes.Anthropic when p.ApiKey.Length > 0:
+                    client = chatClients.CreateAnthropic(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
+                    break;
+                case ProviderTypes.Google when p.ApiKey.Length > 0:
+                    client = chatClients.CreateGemini(ProviderTypes.BaseUrl(p.Type, configuration), p.ApiKey);
                     break;
             }
             Providers[p.Id] = new ConfiguredProvider(p, client);
@@ -62,13 +67,19 @@ public static class ProviderTypes
     public static bool IsValidId(string id) =>
         Array.IndexOf(All, id) >= 0 || (id.StartsWith(OpenAiCompatible + ":", StringComparison.Ordinal) && id.Length > OpenAiCompatible.Length + 1);
 
-    /// <summary>Where a built-in provider's API is; configurable (<c>Providers:openai:BaseUrl</c>) for tests and proxies.</summary>
-    public static Uri BaseUrl(string type, IConfiguration configuration) => new(configuration[$"Providers:{type}:BaseUrl"] ?? type switch
-    {
-        OpenAi => "https://api.openai.com/v1",
-        Google => "https://generativelanguage.googleapis.com/v1beta/openai",
-        _ => "https://api.anthropic.com/v1",
-    });
+    /// <summary>
+    /// Where a built-in provider's API is, as the AI SDK names its base URL: <c>AI_OPENAI_BASE_URL</c>,
+    /// <c>AI_ANTHROPIC_BASE_URL</c>, <c>AI_GOOGLE_BASE_URL</c> override it (proxies, gateways, tests).
+    /// </summary>
+    public static Uri BaseUrl(string type, IConfiguration configuration) =>
+        new(configuration[BaseUrlVariable(type)] is { Length: > 0 } configured ? configured : type switch
+        {
+            OpenAi => "https://api.openai.com/v1",
+            Google => "https://generativelanguage.googleapis.com/v1beta",
+            _ => "https://api.anthropic.com/v1",
+        });
+
+    public static string BaseUrlVariable(string type) => $"AI_{type.ToUpperInvariant()}_BASE_URL";
 }
 
 /// <summary>

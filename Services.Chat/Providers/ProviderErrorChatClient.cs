@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Anthropic.Exceptions;
 using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.Providers;
@@ -13,7 +14,7 @@ public sealed class ProviderException(string message) : Exception(message);
 /// that breaks off into <see cref="ProviderException"/> with a message for the user. The SDK's own message holds the
 /// provider's whole answer, which may echo the key: it is never passed on, not even as an inner exception.
 /// </summary>
-public sealed class ProviderErrorChatClient(IChatClient inner, string providerName, Uri endpoint, string apiKey) : DelegatingChatClient(inner)
+public sealed partial class ProviderErrorChatClient(IChatClient inner, string providerName, Uri endpoint, string apiKey) : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -53,6 +54,17 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
             $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
         ClientResultException failed => new ProviderException(
             $"{providerName} answered {failed.Status}: {Scrub(ErrorMessage(failed.GetRawResponse()))}"),
+        AnthropicApiException failed => new ProviderException(
+            $"{providerName} answered {(int)failed.StatusCode}: {Scrub(failed.ApiMessage ?? ErrorMessage(failed.ResponseBody))}"),
+        AnthropicIOException failed => new ProviderException(
+            $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed.InnerException)}."),
+        AnthropicSseException failed => new ProviderException($"{providerName} ended its answer with an error: {Scrub(failed.ApiMessage ?? "")}"),
+        // an answer we cannot read (a broken event, a body that is not the provider's JSON)
+        AnthropicException or JsonException => new ProviderException($"{providerName} sent an answer that could not be read ({e.GetType().Name})."),
+        TimeoutException => new ProviderException($"{providerName} at {endpoint.Authority} did not answer in time."),
+        HttpRequestException { StatusCode: { } status } failed => new ProviderException($"{providerName} answered {(int)status}: {Scrub(failed.Message)}"),
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } failed => new ProviderException(
+            $"Cannot connect to {providerName} at {endpoint.Authority}: {ConnectionError(failed)}."),
         HttpRequestException or IOException => new ProviderException(
             $"The connection to {providerName} at {endpoint.Authority} broke off: {ConnectionError(e)}."),
         _ => null,
@@ -62,14 +74,17 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
     {
         HttpRequestException h => h.HttpRequestError.ToString(),
         HttpIOException io => io.HttpRequestError.ToString(),
+        TimeoutException => "Timeout",
         { InnerException: { } inner } => ConnectionError(inner),
         _ => "Unknown",
     };
 
     /// <summary>OpenAI's <c>{"error":{"message":…}}</c> (or <c>{"error":"…"}</c>); otherwise the start of the body.</summary>
-    private static string ErrorMessage(System.ClientModel.Primitives.PipelineResponse? response)
+    private static string ErrorMessage(System.ClientModel.Primitives.PipelineResponse? response) => ErrorMessage(response?.Content?.ToString());
+
+    private static string ErrorMessage(string? body)
     {
-        var body = response?.Content?.ToString() ?? "";
+        body ??= "";
         try
         {
             using var doc = JsonDocument.Parse(body);
@@ -81,7 +96,19 @@ public sealed class ProviderErrorChatClient(IChatClient inner, string providerNa
         return body.Length > 200 ? body[..200] : body;
     }
 
-    /// <summary>Providers echo parts of a rejected key; none of it reaches a log, a trace or the browser.</summary>
-    private string Scrub(string message) =>
-        apiKey.Length >= 4 ? message.Replace(apiKey, "**********", StringComparison.Ordinal) : message;
+    /// <summary>
+    /// Providers echo a rejected key, whole or in part (OpenAI shows its start and its last four characters): any word
+    /// that shares four characters in a row with the key is masked, so no part of it reaches a log, a trace or the browser.
+    /// </summary>
+    private string Scrub(string message) => apiKey.Length < 4 ? message : Words().Replace(message, m => SharesKeyPart(m.ValueSpan) ? "**********" : m.Value);
+
+    private bool SharesKeyPart(ReadOnlySpan<char> word)
+    {
+        for (var i = 0; i + 4 <= word.Length; i++)
+            if (apiKey.AsSpan().IndexOf(word.Slice(i, 4), StringComparison.Ordinal) >= 0) return true;
+        return false;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("""[^\s"'`,;:()\[\]{}<>]+""")]
+    private static partial System.Text.RegularExpressions.Regex Words();
 }

@@ -8,7 +8,7 @@ namespace AiAssistant.Services.Chat.ToolLoop;
 
 /// <summary>
 /// One chat turn: up to <see cref="MaxSteps"/> rounds of model ↔ server tools, streamed as UI message chunks in the
-/// reference's order (start, start-step, text-*, tool-input-*, tool-output-*, finish-step, …, data-usage, finish).
+/// reference's order (start, start-step, text-*, tool-input-*, tool-output-*, finish-step, …, finish, data-usage).
 /// A call to a client tool ends the turn: the browser runs it and sends the result in the next request.
 /// </summary>
 /// <remarks>
@@ -31,16 +31,18 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
     {
         var messages = conversation.Messages;
         stream.Write("start");
-        long input = 0, output = 0, total = 0;
+        var usage = new TurnUsage();
+        var finishReason = "stop";
         try
         {
             if (conversation.Approvals.Count > 0) await AnswerApprovalsAsync(conversation, caller, scope, stream, ct);
             for (var step = 0; step < MaxSteps; step++)
             {
                 stream.Write("start-step");
-                string? textId = null;
-                var text = new System.Text.StringBuilder();
+                string? textId = null, reasoningId = null;
                 var calls = new List<FunctionCallContent>();
+                var received = new List<ChatResponseUpdate>();
+                ChatFinishReason? stepReason = null;
                 await using var updates = client.GetStreamingResponseAsync(messages, options, ct).GetAsyncEnumerator(ct);
                 while (true)
                 {
@@ -49,34 +51,45 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                     if (!next.IsCompleted) await stream.FlushAsync(ct);
                     if (!await next) break;
                     var update = updates.Current;
+                    received.Add(update);
+                    stepReason = update.FinishReason ?? stepReason;
                     foreach (var content in update.Contents)
                     {
                         switch (content)
                         {
+                            case TextReasoningContent r when !string.IsNullOrEmpty(r.Text):
+                                if (reasoningId is null)
+                                {
+                                    reasoningId = "rsn_" + Guid.NewGuid().ToString("N");
+                                    stream.Write("reasoning-start", static (w, id) => w.WriteString("id", id), reasoningId);
+                                }
+                                stream.Write("reasoning-delta", static (w, s) => { w.WriteString("id", s.reasoningId); w.WriteString("delta", s.Text); }, (reasoningId, r.Text));
+                                break;
                             case TextContent t when !string.IsNullOrEmpty(t.Text):
+                                EndReasoning(stream, ref reasoningId);
                                 if (textId is null)
                                 {
                                     textId = "txt_" + Guid.NewGuid().ToString("N");
                                     stream.Write("text-start", static (w, id) => w.WriteString("id", id), textId);
                                 }
-                                text.Append(t.Text);
                                 stream.Write("text-delta", static (w, s) => { w.WriteString("id", s.textId); w.WriteString("delta", s.Text); }, (textId, t.Text));
                                 break;
                             case FunctionCallContent call:
                                 calls.Add(call);
                                 break;
                             case UsageContent u:
-                                input += u.Details.InputTokenCount ?? 0;
-                                output += u.Details.OutputTokenCount ?? 0;
-                                total += u.Details.TotalTokenCount ?? 0;
+                                usage.Add(u.Details);
                                 break;
                         }
                     }
                 }
+                EndReasoning(stream, ref reasoningId);
                 if (textId is not null) stream.Write("text-end", static (w, id) => w.WriteString("id", id), textId);
 
-                var assistant = new ChatMessage(ChatRole.Assistant, []);
-                if (text.Length > 0) assistant.Contents.Add(new TextContent(text.ToString()));
+                // What the model said goes back to it whole on the next step: reasoning with its signature or
+                // encrypted content (Anthropic, OpenAI), calls with what the provider attached (Gemini's signatures).
+                var assistant = new ChatMessage(ChatRole.Assistant, [.. received.ToChatResponse().Messages
+                    .SelectMany(m => m.Contents).Where(c => c is TextContent or TextReasoningContent or FunctionCallContent)]);
                 foreach (var call in calls)
                 {
                     var raw = ToolArguments.ToJson(call);
@@ -89,7 +102,6 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                         w.WritePropertyName("input");
                         WriteJsonOrString(w, s.raw);
                     }, (call, raw));
-                    assistant.Contents.Add(call);
                 }
                 messages.Add(assistant);
 
@@ -128,6 +140,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 }
                 if (results.Contents.Count > 0) messages.Add(results);
                 stream.Write("finish-step");
+                finishReason = TurnUsage.FinishReason(stepReason ?? (calls.Count > 0 ? ChatFinishReason.ToolCalls : null));
                 if (calls.Count == 0 || waiting) break;
             }
         }
@@ -138,15 +151,9 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
             return;
         }
 
-        stream.Write("data-usage", static (w, u) =>
-        {
-            w.WriteStartObject("data");
-            w.WriteNumber("inputTokens", u.input);
-            w.WriteNumber("outputTokens", u.output);
-            w.WriteNumber("totalTokens", u.total);
-            w.WriteEndObject();
-        }, (input, output, total));
-        stream.Write("finish");
+        // The reference's order: finish, then its own data-usage frame, then [DONE].
+        stream.Write("finish", static (w, reason) => w.WriteString("finishReason", reason), finishReason);
+        stream.Write("data-usage", static (w, u) => u.WriteData(w), usage);
         await stream.WriteDoneAsync(ct);
     }
 
@@ -182,6 +189,13 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
             results.Contents.Add(new FunctionResultContent(answer.ToolCallId, outputJson));
         }
         await stream.FlushAsync(ct);
+    }
+
+    private static void EndReasoning(UiMessageStreamWriter stream, ref string? reasoningId)
+    {
+        if (reasoningId is null) return;
+        stream.Write("reasoning-end", static (w, id) => w.WriteString("id", id), reasoningId);
+        reasoningId = null;
     }
 
     private static void WriteOutput(UiMessageStreamWriter stream, string callId, string outputJson) =>

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace AiAssistant.ProviderSimulator;
 
 /// <summary>A request the simulated provider received. <see cref="Headers"/> is case-insensitive; repeated headers are joined with ",".</summary>
@@ -7,7 +9,14 @@ public sealed record RecordedRequest(
     string Path,
     string QueryString,
     IReadOnlyDictionary<string, string> Headers,
-    string Body);
+    string Body)
+{
+    /// <summary>
+    /// Completes when the simulator is done with the request: true when the client closed the connection before the
+    /// reply was complete (a stop, a cancelled call), false otherwise (a scripted hang-up is the simulator's own).
+    /// </summary>
+    public Task<bool> ClosedByClient { get; init; } = Task.FromResult(false);
+}
 
 /// <summary>
 /// The thread-safe record of provider requests. It keeps the newest <see cref="Limit"/> so a long benchmark stays
@@ -53,4 +62,19 @@ internal sealed class RequestLog
     {
         lock (gate) { requests.Clear(); }
     }
+}
+
+/// <summary>Marks a connection the simulator drops itself, so that it is not taken for the client's close.</summary>
+internal static class HangUps
+{
+    private const string Key = "sim:hung-up";
+
+    public static void Abort(HttpContext context)
+    {
+        context.Items[Key] = true;
+        context.Abort();
+    }
+
+    public static bool ClosedByClient(HttpContext context) =>
+        context.RequestAborted.IsCancellationRequested && !context.Items.ContainsKey(Key);
 }

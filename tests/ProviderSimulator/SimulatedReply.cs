@@ -14,8 +14,12 @@ public sealed record SimulatedToolCall(string Name, string Arguments);
 /// <summary>An OpenAI-style error: the HTTP status and the body <c>{"error":{"message","type","param","code"}}</c>.</summary>
 public sealed record SimulatedError(int Status, string Message, string Type, string? Code);
 
-/// <summary>Token counts to report instead of the simulator's estimate.</summary>
-public sealed record SimulatedUsage(int PromptTokens, int CompletionTokens);
+/// <summary>
+/// Token counts to report instead of the simulator's estimate. <paramref name="CachedTokens"/> are prompt tokens read
+/// from the provider's cache (part of <paramref name="PromptTokens"/>), <paramref name="CacheCreationTokens"/> prompt
+/// tokens written to it (Anthropic), <paramref name="ReasoningTokens"/> completion tokens spent thinking.
+/// </summary>
+public sealed record SimulatedUsage(int PromptTokens, int CompletionTokens, int CachedTokens = 0, int CacheCreationTokens = 0, int ReasoningTokens = 0);
 
 public enum SimulatedReplyKind { Text, ToolCalls, Error, HangUp }
 
@@ -41,8 +45,14 @@ public sealed record SimulatedReply
     /// <summary>Overrides the estimated usage.</summary>
     public SimulatedUsage? Usage { get; init; }
 
-    /// <summary>Overrides "stop" / "tool_calls", e.g. "length".</summary>
+    /// <summary>Overrides "stop" / "tool_calls", e.g. "length" (each wire format names it its own way).</summary>
     public string? FinishReason { get; init; }
+
+    /// <summary>What the model thinks before it answers, streamed as the format's reasoning (Chat Completions has none).</summary>
+    public string Reasoning { get; init; } = "";
+
+    /// <summary>Error: sent as the <c>retry-after</c> header (whole seconds).</summary>
+    public TimeSpan? RetryAfter { get; init; }
 
     public static SimulatedReply Text(string text) => new() { Kind = SimulatedReplyKind.Text, Content = text };
 
@@ -67,6 +77,8 @@ public sealed record SimulatedReply
     };
 
     public SimulatedReply WithPacing(Pacing pacing) => this with { Pacing = pacing };
+
+    public SimulatedReply WithReasoning(string reasoning) => this with { Reasoning = reasoning };
 
     // The values OpenAI sends for these statuses, so clients' error mapping sees what it would in production.
     private static string DefaultErrorType(int status) => status switch

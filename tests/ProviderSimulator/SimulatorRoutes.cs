@@ -12,6 +12,7 @@ internal sealed class SimulatorRoutes(ProviderScript script)
 {
     private readonly ChatCompletionsEndpoint openAi = new(script);
     private readonly ControlApi control = new(script);
+    private readonly Wire.WireEndpoints wire = new(script);
 
     public async Task DispatchAsync(HttpContext context)
     {
@@ -24,17 +25,42 @@ internal sealed class SimulatorRoutes(ProviderScript script)
             return;
         }
 
+        var closed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (script.Log.IsRecording)
         {
-            script.Log.Add(Record(request, path, body));
+            script.Log.Add(Record(request, path, body) with { ClosedByClient = closed.Task });
         }
 
+        try
+        {
+            await RouteAsync(context, request, path, body);
+        }
+        finally
+        {
+            closed.TrySetResult(HangUps.ClosedByClient(context));
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context, HttpRequest request, string path, byte[] body)
+    {
         // clients configured with or without the /v1 suffix both reach the provider
         string route = path.StartsWith("/v1/", StringComparison.Ordinal) ? path[3..] : path;
+        if (request.Method == "POST" && path.StartsWith("/v1beta/models/", StringComparison.Ordinal))
+        {
+            await wire.GeminiAsync(context, path["/v1beta/models/".Length..], body);
+            return;
+        }
+
         switch (request.Method, route)
         {
             case ("POST", "/chat/completions"):
                 await openAi.CompleteAsync(context, body);
+                break;
+            case ("POST", "/responses"):
+                await wire.ResponsesAsync(context, body);
+                break;
+            case ("POST", "/messages"):
+                await wire.AnthropicAsync(context, body);
                 break;
             case ("GET", "/models"):
                 await openAi.ListModelsAsync(context);

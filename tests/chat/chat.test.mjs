@@ -23,13 +23,13 @@ class NodeChat extends AbstractChat {
   constructor(options) { super({ ...options, state: new ArrayState() }); }
 }
 
-function newChat(tools) {
+function newChat(tools, model = { provider: 'openai-compatible', model: 'sim-model' }) {
   const errors = [];
   const chat = new NodeChat({
     transport: new DefaultChatTransport({
       api: `${GATEWAY_URL}/ai/chat`,
       headers: auth,
-      body: { provider: 'openai-compatible', model: 'sim-model', tools },
+      body: { ...model, tools },
     }),
     sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
     onError: (e) => errors.push(e),
@@ -118,4 +118,27 @@ test('a denied write runs nothing and ends as output-denied', async () => {
 
   assert.deepEqual(errors, []);
   assert.equal(await count(collection), 0);
+});
+
+test('a built-in provider\'s thinking becomes a reasoning part, and the usage after finish a data part', async () => {
+  const settings = (await rest('GET', '/settings')).data;
+  const allowed = [...new Set([...(settings.ai_anthropic_allowed_models ?? []), 'claude-sonnet-4-6'])];
+  await rest('PATCH', '/settings', { ai_anthropic_api_key: 'sk-ant-chat-suite-0123456789', ai_anthropic_allowed_models: allowed });
+  let chat, errors;
+  // a replica that has not seen the new key yet answers 503 (the reply stays in the script, so it is cleared)
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await script({ reasoning: 'Thinking it over.', text: 'Reasoned answer.', usage: { promptTokens: 900, completionTokens: 12, cachedTokens: 400, cacheCreationTokens: 100 } });
+    ({ chat, errors } = newChat([], { provider: 'anthropic', model: 'claude-sonnet-4-6' }));
+    await chat.sendMessage({ text: 'Think first' });
+    if (errors.length === 0) break;
+    await fetch(`${SIM_URL}/_sim/replies`, { method: 'DELETE' });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(errors, []);
+  assert.equal(chat.status, 'ready');
+  const parts = chat.messages.at(-1).parts;
+  assert.equal(parts.find((p) => p.type === 'reasoning')?.text, 'Thinking it over.');
+  assert.equal(text(chat), 'Reasoned answer.');
+  assert.deepEqual(parts.find((p) => p.type === 'data-usage')?.data,
+    { inputTokens: 900, outputTokens: 12, totalTokens: 912, cacheReadTokens: 400, cacheCreationTokens: 100 });
 });

@@ -33,7 +33,7 @@ public sealed class ProviderClientTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         sim = await SimulatorServer.StartAsync();
-        services = new ServiceCollection().AddProviderChatClients().BuildServiceProvider();
+        services = new ServiceCollection().AddProviderChatClients(ProvidersTests.FastRetries).BuildServiceProvider();
     }
 
     public async Task DisposeAsync()
@@ -127,8 +127,8 @@ public sealed class ProviderClientTests : IAsyncLifetime
 
     [Theory]
     [InlineData(401, "Incorrect API key provided: " + Key)]
-    [InlineData(429, "Rate limit reached for " + Key)]
-    [InlineData(500, "The server had an error")]
+    [InlineData(400, "Invalid model for " + Key)]
+    [InlineData(404, "The model does not exist")]
     public async Task An_error_status_is_a_provider_exception_with_the_message_and_without_the_key_and_no_retry(int status, string message)
     {
         sim.Enqueue(SimulatedReply.Error(status, message));
@@ -207,16 +207,40 @@ public sealed class ProviderClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_turn_streams_text_then_usage_then_finish_in_the_reference_order()
+    public async Task A_turn_streams_text_then_finish_with_its_reason_then_usage_in_the_reference_order()
     {
-        sim.Enqueue(SimulatedReply.Text("Hi there."));
+        sim.Enqueue(SimulatedReply.Text("Hi there.") with { Usage = new SimulatedUsage(1409, 47, CachedTokens: 1024) });
         var chunks = await TurnAsync(Client(), []);
 
-        Assert.Equal(["start", "start-step", "text-start", "text-delta", "text-delta", "text-end", "finish-step", "data-usage", "finish"],
+        Assert.Equal(["start", "start-step", "text-start", "text-delta", "text-delta", "text-end", "finish-step", "finish", "data-usage"],
             chunks.Types);
         Assert.True(chunks.Done);
         Assert.Equal("Hi there.", chunks.Text);
-        Assert.True(chunks.Single("data-usage")["data"]!["totalTokens"]!.GetValue<long>() > 0);
+        Assert.Equal("stop", chunks.Single("finish")["finishReason"]!.GetValue<string>());
+        // the provider's own figures, in the reference's frame (no cache creation figure from OpenAI)
+        Assert.Equal("""{"inputTokens":1409,"outputTokens":47,"totalTokens":1456,"cacheReadTokens":1024}""",
+            chunks.Single("data-usage")["data"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("length", "length")]
+    [InlineData("content_filter", "content-filter")]
+    public async Task The_finish_chunk_names_the_reason_as_the_ai_sdk_does(string provider, string expected)
+    {
+        sim.Enqueue(SimulatedReply.Text("Cut") with { FinishReason = provider });
+        var chunks = await TurnAsync(Client(), []);
+        Assert.Equal(expected, chunks.Single("finish")["finishReason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Usage_of_every_step_adds_up()
+    {
+        sim.Enqueue(SimulatedReply.ToolCalls(("schema", "{\"keys\": [")) with { Usage = new SimulatedUsage(100, 10, CachedTokens: 50) },
+            SimulatedReply.Text("Sorry.") with { Usage = new SimulatedUsage(200, 5, CachedTokens: 100) });
+        var chunks = await TurnAsync(Client(), [], "schema");
+        Assert.Equal("""{"inputTokens":300,"outputTokens":15,"totalTokens":315,"cacheReadTokens":150}""",
+            chunks.Single("data-usage")["data"]!.ToJsonString());
+        Assert.Equal("stop", chunks.Single("finish")["finishReason"]!.GetValue<string>());
     }
 
     [Fact]
@@ -225,8 +249,9 @@ public sealed class ProviderClientTests : IAsyncLifetime
         sim.Enqueue(SimulatedReply.ToolCalls(("ask_user", """{"question": "Which one?"}""")));
         var chunks = await TurnAsync(Client(), ["ask_user"]);
 
-        Assert.Equal(["start", "start-step", "tool-input-start", "tool-input-delta", "tool-input-available", "finish-step", "data-usage", "finish"],
+        Assert.Equal(["start", "start-step", "tool-input-start", "tool-input-delta", "tool-input-available", "finish-step", "finish", "data-usage"],
             chunks.Types);
+        Assert.Equal("tool-calls", chunks.Single("finish")["finishReason"]!.GetValue<string>());
         var available = chunks.Single("tool-input-available");
         Assert.Equal("ask_user", available["toolName"]!.GetValue<string>());
         Assert.Equal("Which one?", available["input"]!["question"]!.GetValue<string>());
@@ -242,7 +267,7 @@ public sealed class ProviderClientTests : IAsyncLifetime
         var chunks = await TurnAsync(Client(), [], "schema");
 
         Assert.Equal(["start", "start-step", "tool-input-start", "tool-input-delta", "tool-input-available", "tool-output-available",
-            "finish-step", "start-step", "text-start", "text-delta", "text-end", "finish-step", "data-usage", "finish"], chunks.Types);
+            "finish-step", "start-step", "text-start", "text-delta", "text-end", "finish-step", "finish", "data-usage"], chunks.Types);
         Assert.Equal("INVALID_PAYLOAD", chunks.Single("tool-output-available")["output"]!["error"]!["code"]!.GetValue<string>());
         Assert.Equal("Sorry.", chunks.Text);
         Assert.Contains("INVALID_PAYLOAD", sim.Requests[1].Body);

@@ -5,9 +5,9 @@ namespace AiAssistant.Tests.EndToEnd;
 
 /// <summary>
 /// <c>/ai/chat</c> read by the AI SDK's own client (<c>tests/chat/chat.test.mjs</c>: the <c>ai</c> package's
-/// <c>AbstractChat</c> with <c>DefaultChatTransport</c>): text streaming, and the approval protocol as the browser runs
+/// <c>AbstractChat</c> with <c>DefaultChatTransport</c>): text streaming, the approval protocol as the browser runs
 /// it — <c>approval-requested</c>, <c>addToolApprovalResponse</c>, the automatic resend, <c>output-available</c> or
-/// <c>output-denied</c>.
+/// <c>output-denied</c> — and a built-in provider's reasoning and usage (Anthropic, through the simulator).
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class AiSdkChatTests(EndToEndFixture e2e)

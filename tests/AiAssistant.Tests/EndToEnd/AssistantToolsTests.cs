@@ -83,7 +83,8 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
         var first = await EndToEndFixture.ChatAsync(e2e.Gateway, Body([ask], ["items"]));
         var request = first.Single("tool-approval-request");
         Assert.DoesNotContain("tool-output-available", first.Types);
-        Assert.Equal("finish", first.Types.Last());
+        Assert.Equal(["finish", "data-usage"], first.Types.TakeLast(2));
+        Assert.Equal("tool-calls", first.Single("finish")["finishReason"]!.GetValue<string>());
         var (callId, approvalId, signature) = (request["toolCallId"]!.GetValue<string>(), request["approvalId"]!.GetValue<string>(), request["signature"]!.GetValue<string>());
         Assert.Equal(first.Single("tool-input-available")["toolCallId"]!.GetValue<string>(), callId);
         Assert.Equal(0, await CountAsync(posts));

@@ -26,7 +26,8 @@ public sealed class ChatThroughGatewayTests(EndToEndFixture e2e)
         Assert.True(stream.Done);
         var types = stream.Types.ToList();
         Assert.Equal("start", types[0]);
-        Assert.Equal("finish", types[^1]);
+        Assert.Equal(["finish", "data-usage"], types[^2..]);
+        Assert.Equal("stop", stream.Single("finish")["finishReason"]!.GetValue<string>());
         Assert.True(types.IndexOf("tool-input-start") < types.IndexOf("tool-input-available"));
         Assert.True(types.IndexOf("tool-input-available") < types.IndexOf("tool-output-available"));
         Assert.True(types.IndexOf("tool-output-available") < types.IndexOf("text-delta"));

@@ -50,13 +50,14 @@ public sealed class EndToEndFixture : IAsyncLifetime
     {
         Simulator = await SimulatorServer.StartAsync();
         // As if the AppHost were started with ADMIN_TOKEN set: the first admin's static token.
-        App = await RunningApp.StartAsync(Folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", AdminToken],
+        // As if ./run.sh were started with ADMIN_TOKEN and the built-in providers' base URLs set: the AppHost passes
+        // them on, so OpenAI, Anthropic and Gemini talk to the simulator instead of their APIs.
+        App = await RunningApp.StartAsync(Folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", AdminToken,
+                "--AI_OPENAI_BASE_URL", Simulator.BaseUrl, "--AI_ANTHROPIC_BASE_URL", Simulator.BaseUrl,
+                "--AI_GOOGLE_BASE_URL", $"http://127.0.0.1:{Simulator.Port}/v1beta"],
             [ResourceNames.Gateway],
-            // The built-in OpenAI provider talks to the simulator instead of api.openai.com.
             builder =>
             {
-                builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Chat)
-                    .WithEnvironment("Providers__openai__BaseUrl", Simulator.BaseUrl);
                 // imports from the test's own HTTP server by the name localhost (127.0.0.1 itself stays refused),
                 // and a small file limit so the oversize cases stay small
                 builder.CreateResourceBuilder<ProjectResource>(ResourceNames.Tools)

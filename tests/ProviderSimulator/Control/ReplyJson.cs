@@ -86,9 +86,14 @@ internal static class ReplyJson
         {
             Pacing = element.TryGetProperty("pacing", out var pacing) ? ParsePacing(pacing) : null,
             Usage = element.TryGetProperty("usage", out var usage)
-                ? new SimulatedUsage((int)(OptionalNumber(usage, "promptTokens") ?? 0), (int)(OptionalNumber(usage, "completionTokens") ?? 0))
+                ? new SimulatedUsage((int)(OptionalNumber(usage, "promptTokens") ?? 0), (int)(OptionalNumber(usage, "completionTokens") ?? 0),
+                    (int)(OptionalNumber(usage, "cachedTokens") ?? 0), (int)(OptionalNumber(usage, "cacheCreationTokens") ?? 0),
+                    (int)(OptionalNumber(usage, "reasoningTokens") ?? 0))
                 : null,
             FinishReason = OptionalString(element, "finishReason"),
+            Reasoning = OptionalString(element, "reasoning") ?? "",
+            RetryAfter = OptionalNumber(error.ValueKind == JsonValueKind.Object ? error : default, "retryAfterSeconds") is { } seconds
+                ? TimeSpan.FromSeconds(seconds) : null,
         };
     }
 

@@ -28,12 +28,18 @@ internal static class OpenAiJson
 
     public const string SystemFingerprint = "fp_simulator";
 
-    public static void WriteUsage(Utf8JsonWriter json, int promptTokens, int completionTokens)
+    public static void WriteUsage(Utf8JsonWriter json, SimulatedUsage usage)
     {
         json.WriteStartObject("usage");
-        json.WriteNumber("prompt_tokens", promptTokens);
-        json.WriteNumber("completion_tokens", completionTokens);
-        json.WriteNumber("total_tokens", promptTokens + completionTokens);
+        json.WriteNumber("prompt_tokens", usage.PromptTokens);
+        json.WriteNumber("completion_tokens", usage.CompletionTokens);
+        json.WriteNumber("total_tokens", usage.PromptTokens + usage.CompletionTokens);
+        json.WriteStartObject("prompt_tokens_details");
+        json.WriteNumber("cached_tokens", usage.CachedTokens);
+        json.WriteEndObject();
+        json.WriteStartObject("completion_tokens_details");
+        json.WriteNumber("reasoning_tokens", usage.ReasoningTokens);
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 
@@ -51,7 +57,7 @@ internal static class OpenAiJson
 
     /// <summary>A whole non-streaming <c>chat.completion</c>.</summary>
     public static void WriteCompletion(
-        Utf8JsonWriter json, CompletionIdentity identity, SimulatedReply reply, string finishReason, int promptTokens, int completionTokens)
+        Utf8JsonWriter json, CompletionIdentity identity, SimulatedReply reply, string finishReason, SimulatedUsage usage)
     {
         json.WriteStartObject();
         json.WriteString("id", identity.Id);
@@ -97,7 +103,7 @@ internal static class OpenAiJson
         json.WriteString("finish_reason", finishReason);
         json.WriteEndObject();
         json.WriteEndArray();
-        WriteUsage(json, promptTokens, completionTokens);
+        WriteUsage(json, usage);
         json.WriteEndObject();
     }
 }
@@ -198,11 +204,11 @@ internal sealed class ChatCompletionChunkWriter
     }
 
     /// <summary>The last chunk when the request asked for <c>stream_options.include_usage</c>: no choices, only usage.</summary>
-    public void Usage(int promptTokens, int completionTokens)
+    public void Usage(SimulatedUsage usage)
     {
         output.Write(head);
         output.Write("],"u8);
-        OpenAiJson.WriteUsage(json, promptTokens, completionTokens);
+        OpenAiJson.WriteUsage(json, usage);
         FlushJson();
         output.Write(EventEnd);
     }

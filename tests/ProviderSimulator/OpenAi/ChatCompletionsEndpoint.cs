@@ -44,7 +44,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
                     break;
                 case SimulatedReplyKind.HangUp when reply.HangUpAfterChunks <= 0 || !request.Stream:
                     await PauseAsync(pacing.TimeToFirstToken, aborted);
-                    context.Abort();
+                    HangUps.Abort(context);
                     break;
                 default:
                     if (request.Stream)
@@ -88,13 +88,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
     {
         var aborted = context.RequestAborted;
         bool hangsUp = reply.Kind == SimulatedReplyKind.HangUp;
-        var sink = EventSink.For(context, hangsUp);
-        if (pacing.TimeToFirstToken > TimeSpan.Zero)
-        {
-            // like a real provider: the headers arrive at once, the first token later
-            await sink.SendAsync(aborted);
-            await Task.Delay(pacing.TimeToFirstToken, aborted);
-        }
+        var sink = await EventSink.OpenAsync(context, hangsUp, pacing.TimeToFirstToken);
 
         var chunks = new ChatCompletionChunkWriter(sink.Buffer, CompletionIdentity.New(request.Model), request.IncludeUsage);
         var between = pacing.BetweenTokens;
@@ -136,7 +130,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
         if (request.IncludeUsage)
         {
             var usage = Usage(request, reply);
-            chunks.Usage(usage.PromptTokens, usage.CompletionTokens);
+            chunks.Usage(usage);
         }
 
         chunks.Done();
@@ -152,7 +146,7 @@ internal sealed class ChatCompletionsEndpoint(ProviderScript script)
 
         var identity = CompletionIdentity.New(request.Model);
         await JsonResponse.WriteAsync(response, StatusCodes.Status200OK, json => OpenAiJson.WriteCompletion(
-            json, identity, reply, FinishReason(reply), usage.PromptTokens, usage.CompletionTokens));
+            json, identity, reply, FinishReason(reply), usage));
     }
 
     /// <summary>Before every token but the first: paced replies send what they have and wait; unpaced ones only bound their buffer.</summary>

@@ -20,7 +20,20 @@ internal abstract class EventSink
     /// <summary>Ends the connection without the stream's end, as a provider that drops it.</summary>
     public abstract Task HangUpAsync(HttpContext context);
 
-    public static EventSink For(HttpContext context, bool hangsUp)
+    /// <summary>A sink for a reply; like a real provider, the headers go out at once and the first token after <paramref name="timeToFirstToken"/>.</summary>
+    public static async Task<EventSink> OpenAsync(HttpContext context, bool hangsUp, TimeSpan timeToFirstToken)
+    {
+        var sink = For(context, hangsUp);
+        if (timeToFirstToken > TimeSpan.Zero)
+        {
+            await sink.SendAsync(context.RequestAborted);
+            await Task.Delay(timeToFirstToken, context.RequestAborted);
+        }
+
+        return sink;
+    }
+
+    private static EventSink For(HttpContext context, bool hangsUp)
     {
         // a hang-up needs to know its chunks reached the socket before the FIN; Kestrel's response cannot say so
         if (hangsUp && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
@@ -55,7 +68,7 @@ internal abstract class EventSink
         // only when the socket is not reachable: an abort resets the connection, which may cost the client unread chunks
         public override Task HangUpAsync(HttpContext context)
         {
-            context.Abort();
+            HangUps.Abort(context);
             return Task.CompletedTask;
         }
     }
@@ -116,7 +129,7 @@ internal abstract class EventSink
             }
 
             // Kestrel never wrote this response; aborting keeps it from writing one now
-            context.Abort();
+            HangUps.Abort(context);
         }
     }
 }
