@@ -25,7 +25,7 @@ public sealed class GracefulShutdown(IConfiguration configuration, ILogger<Grace
     {
         builder.Services.AddSingleton<GracefulShutdown>();
         builder.Services.AddHostedService(s => s.GetRequiredService<GracefulShutdown>());
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(CheckName, s => s.GetRequiredService<GracefulShutdown>(), HealthStatus.Unhealthy, null));
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(CheckName, s => s.GetRequiredService<GracefulShutdown>(), HealthStatus.Unhealthy, [HealthTags.Ready]));
         // the host's stop budget covers the drain delay and the in-flight requests after it
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = DrainDelay(builder.Configuration) + Timeout(builder.Configuration));
     }

@@ -221,7 +221,13 @@ public sealed class ServiceDefaultsTests(ServersFixture servers)
         try
         {
             Assert.Equal(-1, await CountAsync());
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
+            // Redis away: degraded, naming it, and still ready (every replica would fail the same way)
+            using var health = await client.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("degraded", report.GetProperty("status").GetString());
+            Assert.Equal("Degraded", report.GetProperty("checks").GetProperty("StackExchange.Redis").GetString());
+            Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("ready").GetString());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
         }
         finally
