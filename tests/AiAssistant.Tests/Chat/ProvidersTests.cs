@@ -354,6 +354,52 @@ public sealed class ProvidersTests : IAsyncLifetime
         for (var i = 0; i + 4 <= Key.Length; i++) Assert.DoesNotContain(Key.Substring(i, 4), error);
     }
 
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    public async Task A_rejected_key_leaves_no_part_of_it_in_the_exception_or_any_span(string provider)
+    {
+        var spans = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "AiAssistant" or "System.Net.Http" or "Experimental.Microsoft.Extensions.AI",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) spans.Add(a); },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        sim.Enqueue(SimulatedReply.Error(401, $"Incorrect API key provided: {Key[..10]}...{Key[^4..]}"));
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+
+        var e = await Assert.ThrowsAsync<ProviderException>(() => snapshot.Providers[provider].Client!.GetResponseAsync(
+            [new ChatMessage(ChatRole.User, "Hello")], new ChatOptions { ModelId = ModelOf(provider) }));
+        Assert.StartsWith($"{provider} answered 401: ", e.Message);
+        Assert.Null(e.InnerException);
+        List<System.Diagnostics.Activity> seen;
+        lock (spans) seen = [.. spans];
+        Assert.Contains(seen, a => a.Source.Name == "AiAssistant");
+        var everything = e.ToString() + string.Join("\n", seen.SelectMany(a => a.TagObjects.Select(t => t.Value?.ToString())
+            .Concat(a.Events.SelectMany(ev => ev.Tags.Select(t => t.Value?.ToString()))).Append(a.StatusDescription)));
+        foreach (var part in new[] { Key[..10], Key[^4..], Key })
+            Assert.DoesNotContain(part, everything);
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    public async Task A_call_without_streaming_answers_the_text_and_the_usage(string provider)
+    {
+        sim.Enqueue(SimulatedReply.Text("Whole answer.").WithReasoning("Briefly.") with { Usage = new SimulatedUsage(300, 7, CachedTokens: 100) });
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+
+        var response = await snapshot.Providers[provider].Client!.GetResponseAsync([new ChatMessage(ChatRole.User, "Hello")],
+            new ChatOptions { ModelId = ModelOf(provider) });
+        Assert.Equal("Whole answer.", response.Text);
+        Assert.Equal((300L, 7L, 100L), (response.Usage!.InputTokenCount, response.Usage.OutputTokenCount, response.Usage.CachedInputTokenCount));
+        Assert.Contains(response.Messages.SelectMany(m => m.Contents), c => c is TextReasoningContent { Text: "Briefly." });
+    }
+
     private ProviderSnapshot Compatible()
     {
         var config = new AiConfig { Version = 1 };
