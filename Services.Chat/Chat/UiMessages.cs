@@ -19,7 +19,9 @@ public sealed record Conversation(List<ChatMessage> Messages, IReadOnlyList<Appr
 /// output become a call and its result (a denied one, a result saying so). Tool parts the user answered
 /// (<c>approval-responded</c>, in the last message only) become calls whose results the turn produces. Calls without
 /// an outcome (still awaiting approval, interrupted) are left out: a provider refuses a call without a result.
-/// Reasoning, files and step markers are not sent back to the model.
+/// Each step of an assistant message (<c>step-start</c>) becomes its own assistant message and tool results, as the AI
+/// SDK's <c>convertToModelMessages</c> does; a reasoning part goes back only with its signature (<see cref="ProviderMetadata"/>),
+/// and files are not sent back.
 /// </summary>
 public static class UiMessages
 {
@@ -49,17 +51,29 @@ public static class UiMessages
 
             var contents = new List<AIContent>();
             var results = new List<AIContent>();
+            var chatRole = role == "user" ? ChatRole.User : role == "system" ? ChatRole.System : ChatRole.Assistant;
+            // each step of an assistant message is its own exchange: what the model said, then its calls' results
+            void EndStep()
+            {
+                if (contents.Count > 0) result.Add(new ChatMessage(chatRole, contents));
+                if (results.Count > 0) result.Add(new ChatMessage(ChatRole.Tool, results));
+                contents = [];
+                results = [];
+            }
             foreach (var part in parts.EnumerateArray())
             {
                 var type = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
                 if (type == "text" && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
                     contents.Add(new TextContent(text.GetString()));
-                else if (role == "assistant" && (type.StartsWith("tool-", StringComparison.Ordinal) || type == "dynamic-tool"))
+                else if (role != "assistant") continue;
+                else if (type == "step-start") EndStep();
+                // a signed reasoning goes back (Anthropic wants it before a call); an unsigned one is only for the reader
+                else if (type == "reasoning" && ProviderMetadata.Read(part, "providerMetadata", ProviderMetadata.ProtectedData) is { } signed)
+                    contents.Add(new TextReasoningContent(part.TryGetProperty("text", out var thought) && thought.ValueKind == JsonValueKind.String ? thought.GetString() : "") { ProtectedData = signed });
+                else if (type.StartsWith("tool-", StringComparison.Ordinal) || type == "dynamic-tool")
                     AddToolPart(part, type, contents, results, last ? approvals : null);
             }
-            if (contents.Count > 0)
-                result.Add(new ChatMessage(role == "user" ? ChatRole.User : role == "system" ? ChatRole.System : ChatRole.Assistant, contents));
-            if (results.Count > 0) result.Add(new ChatMessage(ChatRole.Tool, results));
+            EndStep();
         }
         return new Conversation(result, approvals);
     }
@@ -78,7 +92,7 @@ public static class UiMessages
         if (state == "approval-responded" && approvals is not null)
         {
             var approval = part.TryGetProperty("approval", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
-            calls.Add(new FunctionCallContent(callId, name, ToolArguments.FromJson(input)));
+            calls.Add(Call(part, callId, name, input));
             approvals.Add(new ApprovalResponse(callId, name, input.ValueKind == JsonValueKind.Undefined ? "{}" : input.GetRawText(),
                 String(approval, "id"), String(approval, "signature"),
                 approval.ValueKind == JsonValueKind.Object && approval.TryGetProperty("approved", out var ok) && ok.ValueKind == JsonValueKind.True));
@@ -86,7 +100,7 @@ public static class UiMessages
         }
         if (state is not ("output-available" or "output-error" or "output-denied")) return;
 
-        calls.Add(new FunctionCallContent(callId, name, ToolArguments.FromJson(input)));
+        calls.Add(Call(part, callId, name, input));
         var output = state switch
         {
             "output-available" when part.TryGetProperty("output", out var o) => o.GetRawText(),
@@ -94,6 +108,15 @@ public static class UiMessages
             _ => JsonSerializer.Serialize(new { error = part.TryGetProperty("errorText", out var e) ? e.GetString() : "The tool failed." }),
         };
         results.Add(new FunctionResultContent(callId, output));
+    }
+
+    /// <summary>A call as the model made it, with the Gemini signature it came with.</summary>
+    private static FunctionCallContent Call(JsonElement part, string callId, string name, JsonElement input)
+    {
+        var call = new FunctionCallContent(callId, name, ToolArguments.FromJson(input));
+        if (ProviderMetadata.Read(part, "callProviderMetadata", ProviderMetadata.ThoughtSignature) is { } signature)
+            call.AdditionalProperties = new() { [ProviderMetadata.ThoughtSignature] = signature };
+        return call;
     }
 
     private static string String(JsonElement element, string name) =>

@@ -156,6 +156,8 @@ public static class ProviderChatClientsExtensions
                 // Clients live as long as a settings version: new connections pick up DNS changes.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = int.MaxValue,
+                // an answer given up (a stop) closes its connection at once instead of being read to its end for reuse
+                MaxResponseDrainSize = 0,
             })
             .RemoveAllResilienceHandlers()
             .AddHttpMessageHandler<ProviderRetryHandler>();

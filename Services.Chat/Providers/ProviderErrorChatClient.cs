@@ -21,6 +21,7 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
     {
         try
         {
+            ProviderRetryHandler.StopWith(cancellationToken);
             return await base.GetResponseAsync(messages, options, cancellationToken);
         }
         catch (Exception e) when (Translate(e, cancellationToken) is { } failure)
@@ -32,6 +33,7 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages,
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        ProviderRetryHandler.StopWith(cancellationToken);
         await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -42,6 +44,11 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
             catch (Exception e) when (Translate(e, cancellationToken) is { } failure)
             {
                 throw failure;
+            }
+            // a stop closes the answer under the SDK's feet: whatever that throws, the turn was cancelled
+            catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
             }
             yield return updates.Current;
         }

@@ -32,6 +32,11 @@ public sealed class ProviderOptions
 /// </summary>
 public sealed class ProviderRetryHandler(IOptions<ProviderOptions> options, TimeProvider time) : DelegatingHandler
 {
+    private static readonly AsyncLocal<CancellationToken> Stop = new();
+
+    /// <summary>The token that stops the provider calls made from here on in this flow (the turn's).</summary>
+    public static void StopWith(CancellationToken cancellationToken) => Stop.Value = cancellationToken;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var o = options.Value;
@@ -50,7 +55,14 @@ public sealed class ProviderRetryHandler(IOptions<ProviderOptions> options, Time
                 response = await base.SendAsync(attemptRequest ?? request, timeout.Token);
                 // the answer streams under the caller's token alone from here on
                 timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-                if (!Retryable(response.StatusCode)) return response;
+                if (!Retryable(response.StatusCode))
+                {
+                    // A stop closes the connection at once, whether or not an SDK is reading at that moment (the
+                    // OpenAI SDK checks the token between events and leaves its answer open). The token we get here
+                    // is HttpClient's own, gone once the headers are in: the turn's comes through StopWith.
+                    if (Stop.Value.CanBeCanceled) response.Content = new StoppableContent(response.Content, Stop.Value);
+                    return response;
+                }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException)
             {
@@ -65,6 +77,59 @@ public sealed class ProviderRetryHandler(IOptions<ProviderOptions> options, Time
             }
             response?.Dispose();
             await Task.Delay(delay, time, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The answer's body, whose stream a stop disposes (with no drain, that closes the connection). The SDKs take that
+    /// stream from the response and read it between their own cancellation checks, so disposing the response would not
+    /// reach it.
+    /// </summary>
+    private sealed class StoppableContent : HttpContent
+    {
+        private readonly HttpContent inner;
+        private readonly CancellationToken stop;
+        private CancellationTokenRegistration registration;
+
+        public StoppableContent(HttpContent inner, CancellationToken stop)
+        {
+            this.inner = inner;
+            this.stop = stop;
+            foreach (var (name, values) in inner.Headers) Headers.TryAddWithoutValidation(name, values);
+        }
+
+        protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
+            Watch(await inner.ReadAsStreamAsync(cancellationToken));
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
+
+        protected override Stream CreateContentReadStream(CancellationToken cancellationToken) => Watch(inner.ReadAsStream(cancellationToken));
+
+        private Stream Watch(Stream stream)
+        {
+            registration = stop.Register(static s => ((Stream)s!).Dispose(), stream);
+            return stream;
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => inner.CopyToAsync(stream);
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) =>
+            inner.CopyToAsync(stream, cancellationToken);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                registration.Dispose();
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
         }
     }
 

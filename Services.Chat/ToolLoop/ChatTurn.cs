@@ -39,7 +39,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
             for (var step = 0; step < MaxSteps; step++)
             {
                 stream.Write("start-step");
-                string? textId = null, reasoningId = null;
+                string? textId = null, reasoningId = null, protectedData = null;
                 var calls = new List<FunctionCallContent>();
                 var received = new List<ChatResponseUpdate>();
                 ChatFinishReason? stepReason = null;
@@ -48,7 +48,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                 {
                     var next = updates.MoveNextAsync();
                     // Send what is buffered before waiting on the provider; never while it has more ready.
-                    if (!next.IsCompleted) await stream.FlushAsync(ct);
+                    if (!next.IsCompleted) await FlushWhileWaitingAsync(stream, next, ct);
                     if (!await next) break;
                     var update = updates.Current;
                     received.Add(update);
@@ -57,16 +57,20 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                     {
                         switch (content)
                         {
-                            case TextReasoningContent r when !string.IsNullOrEmpty(r.Text):
+                            case TextReasoningContent r when !string.IsNullOrEmpty(r.Text) || !string.IsNullOrEmpty(r.ProtectedData):
+                                // a block already signed ends before the next one starts, so each keeps its own signature
+                                if (protectedData is not null) EndReasoning(stream, ref reasoningId, ref protectedData);
                                 if (reasoningId is null)
                                 {
                                     reasoningId = "rsn_" + Guid.NewGuid().ToString("N");
                                     stream.Write("reasoning-start", static (w, id) => w.WriteString("id", id), reasoningId);
                                 }
-                                stream.Write("reasoning-delta", static (w, s) => { w.WriteString("id", s.reasoningId); w.WriteString("delta", s.Text); }, (reasoningId, r.Text));
+                                if (!string.IsNullOrEmpty(r.Text))
+                                    stream.Write("reasoning-delta", static (w, s) => { w.WriteString("id", s.reasoningId); w.WriteString("delta", s.Text); }, (reasoningId, r.Text));
+                                if (!string.IsNullOrEmpty(r.ProtectedData)) protectedData = r.ProtectedData;
                                 break;
                             case TextContent t when !string.IsNullOrEmpty(t.Text):
-                                EndReasoning(stream, ref reasoningId);
+                                EndReasoning(stream, ref reasoningId, ref protectedData);
                                 if (textId is null)
                                 {
                                     textId = "txt_" + Guid.NewGuid().ToString("N");
@@ -83,7 +87,7 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                         }
                     }
                 }
-                EndReasoning(stream, ref reasoningId);
+                EndReasoning(stream, ref reasoningId, ref protectedData);
                 if (textId is not null) stream.Write("text-end", static (w, id) => w.WriteString("id", id), textId);
 
                 // What the model said goes back to it whole on the next step: reasoning with its signature or
@@ -101,6 +105,8 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
                         w.WriteString("toolName", s.call.Name);
                         w.WritePropertyName("input");
                         WriteJsonOrString(w, s.raw);
+                        if (s.call.AdditionalProperties?.TryGetValue(ProviderMetadata.ThoughtSignature, out var signature) == true && signature is string value)
+                            ProviderMetadata.Write(w, ProviderMetadata.ThoughtSignature, value);
                     }, (call, raw));
                 }
                 messages.Add(assistant);
@@ -191,11 +197,35 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
         await stream.FlushAsync(ct);
     }
 
-    private static void EndReasoning(UiMessageStreamWriter stream, ref string? reasoningId)
+    /// <summary>
+    /// Flushes while the provider's next update is on its way. A stop cancels the flush; the provider's read, cancelled
+    /// by the same token, is awaited before the updates are disposed, so its answer and connection are let go of at once.
+    /// </summary>
+    private static async ValueTask FlushWhileWaitingAsync(UiMessageStreamWriter stream, ValueTask<bool> next, CancellationToken ct)
+    {
+        try
+        {
+            await stream.FlushAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            try { await next; }
+            catch (Exception) when (ct.IsCancellationRequested) { }
+            throw;
+        }
+    }
+
+    /// <summary>Ends the open reasoning block; its signature or encrypted content goes to the browser to send back.</summary>
+    private static void EndReasoning(UiMessageStreamWriter stream, ref string? reasoningId, ref string? protectedData)
     {
         if (reasoningId is null) return;
-        stream.Write("reasoning-end", static (w, id) => w.WriteString("id", id), reasoningId);
+        stream.Write("reasoning-end", static (w, s) =>
+        {
+            w.WriteString("id", s.reasoningId);
+            if (s.protectedData is not null) ProviderMetadata.Write(w, ProviderMetadata.ProtectedData, s.protectedData);
+        }, (reasoningId, protectedData));
         reasoningId = null;
+        protectedData = null;
     }
 
     private static void WriteOutput(UiMessageStreamWriter stream, string callId, string outputJson) =>

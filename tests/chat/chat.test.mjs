@@ -142,3 +142,28 @@ test('a built-in provider\'s thinking becomes a reasoning part, and the usage af
   assert.deepEqual(parts.find((p) => p.type === 'data-usage')?.data,
     { inputTokens: 900, outputTokens: 12, totalTokens: 912, cacheReadTokens: 400, cacheCreationTokens: 100 });
 });
+
+test('after an approval, the resent turn carries the signed thinking back to Anthropic', async () => {
+  // the previous test gave Anthropic a key and allowed claude-sonnet-4-6 on every replica
+  const collection = await newCollection();
+  await fetch(`${SIM_URL}/_sim/requests`, { method: 'DELETE' });
+  await script({ reasoning: 'A write needs approval.', toolCalls: [{ name: 'execute', arguments: { name: 'items', input: { action: 'create', collection, data: { title: 'Thought post' } } } }] });
+  const { chat, errors } = newChat(['items'], { provider: 'anthropic', model: 'claude-sonnet-4-6' });
+  await chat.sendMessage({ text: 'Create a post' });
+  const [asked] = toolParts(chat);
+  assert.equal(asked.state, 'approval-requested');
+  assert.ok(chat.messages.at(-1).parts.find((p) => p.type === 'reasoning')?.providerMetadata?.aiassistant?.protectedData, 'the reasoning part keeps its signature');
+
+  await script({ text: 'Created.' });
+  await chat.addToolApprovalResponse({ id: asked.approval.id, approved: true });
+  await until('the approved call to finish', () => chat.status === 'ready' && /Created\./.test(text(chat)));
+  assert.deepEqual(errors, []);
+  assert.equal(await count(collection), 1);
+
+  const requests = await (await fetch(`${SIM_URL}/_sim/requests`)).json();
+  const resent = JSON.parse(requests.at(-1).body);
+  const assistant = resent.messages.find((m) => m.role === 'assistant');
+  assert.deepEqual(assistant.content.map((c) => c.type), ['thinking', 'tool_use']);
+  assert.equal(assistant.content[0].thinking, 'A write needs approval.');
+  assert.match(assistant.content[0].signature, /^sig_/);
+});

@@ -168,4 +168,28 @@ public class ChatRequestTests
         Assert.Equal(ChatRole.Assistant, conversation.Messages[^1].Role);
         Assert.Equal(2, conversation.Messages[^1].Contents.OfType<FunctionCallContent>().Count());
     }
+
+    [Fact]
+    public void Each_assistant_step_is_its_own_exchange_and_only_signed_reasoning_and_call_signatures_go_back()
+    {
+        using var doc = JsonDocument.Parse("""
+            [{"id":"1","role":"user","parts":[{"type":"text","text":"Look"}]},
+             {"id":"2","role":"assistant","parts":[{"type":"step-start"},
+               {"type":"reasoning","text":"Signed thought","providerMetadata":{"aiassistant":{"protectedData":"sig_1"}}},
+               {"type":"tool-schema","toolCallId":"c1","state":"output-available","input":{},"output":{"ok":true},
+                "callProviderMetadata":{"aiassistant":{"thoughtSignature":"ts_1"}}},
+               {"type":"step-start"},
+               {"type":"reasoning","text":"Unsigned thought"},
+               {"type":"text","text":"Done."}]}]
+            """);
+        var messages = UiMessages.ToChatMessages(doc.RootElement);
+
+        Assert.Equal([ChatRole.User, ChatRole.Assistant, ChatRole.Tool, ChatRole.Assistant], messages.Select(m => m.Role));
+        var reasoning = Assert.IsType<TextReasoningContent>(messages[1].Contents[0]);
+        Assert.Equal(("Signed thought", "sig_1"), (reasoning.Text, reasoning.ProtectedData));
+        var call = Assert.IsType<FunctionCallContent>(messages[1].Contents[1]);
+        Assert.Equal("ts_1", call.AdditionalProperties!["thoughtSignature"]);
+        Assert.Equal("c1", Assert.IsType<FunctionResultContent>(Assert.Single(messages[2].Contents)).CallId);
+        Assert.Equal("Done.", Assert.IsType<TextContent>(Assert.Single(messages[3].Contents)).Text);
+    }
 }

@@ -68,7 +68,7 @@ public sealed class ProvidersTests : IAsyncLifetime
     /// <see cref="SchemaTool.Output"/>.
     /// </summary>
     private static async Task<EndToEnd.ChatStream> TurnAsync(ProviderSnapshot snapshot, string provider, string model,
-        string contextBlock = "", CancellationToken ct = default)
+        string contextBlock = "", CancellationToken ct = default, List<ChatMessage>? history = null)
     {
         var output = new MemoryStream();
         var stream = new UiMessageStreamWriter(PipeWriter.Create(output));
@@ -80,7 +80,7 @@ public sealed class ProvidersTests : IAsyncLifetime
             Tools = [AIFunctionFactory.CreateDeclaration("ask_user", "Asks the user", schema.RootElement.Clone()),
                 AIFunctionFactory.CreateDeclaration("schema", "Reads the schema", schema.RootElement.Clone())],
         };
-        var messages = new List<ChatMessage> { new(ChatRole.User, "Hello") };
+        var messages = history ?? [new(ChatRole.User, "Hello")];
         var configured = snapshot.Providers[provider];
         ProviderRequests.Shape(configured, model, messages, options, "Be brief.", contextBlock);
         await turn.RunAsync(configured.Client!, options, new Conversation(messages, []), new(), new AiAssistant.Contracts.Tools.ToolScope(),
@@ -354,11 +354,137 @@ public sealed class ProvidersTests : IAsyncLifetime
         for (var i = 0; i + 4 <= Key.Length; i++) Assert.DoesNotContain(Key.Substring(i, 4), error);
     }
 
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    public async Task A_rejected_key_leaves_no_part_of_it_in_the_exception_or_any_span(string provider)
+    {
+        var spans = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "AiAssistant" or "System.Net.Http" or "Experimental.Microsoft.Extensions.AI",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) spans.Add(a); },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        sim.Enqueue(SimulatedReply.Error(401, $"Incorrect API key provided: {Key[..10]}...{Key[^4..]}"));
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+
+        var e = await Assert.ThrowsAsync<ProviderException>(() => snapshot.Providers[provider].Client!.GetResponseAsync(
+            [new ChatMessage(ChatRole.User, "Hello")], new ChatOptions { ModelId = ModelOf(provider) }));
+        Assert.StartsWith($"{provider} answered 401: ", e.Message);
+        Assert.Null(e.InnerException);
+        List<System.Diagnostics.Activity> seen;
+        lock (spans) seen = [.. spans];
+        Assert.Contains(seen, a => a.Source.Name == "AiAssistant");
+        var everything = e.ToString() + string.Join("\n", seen.SelectMany(a => a.TagObjects.Select(t => t.Value?.ToString())
+            .Concat(a.Events.SelectMany(ev => ev.Tags.Select(t => t.Value?.ToString()))).Append(a.StatusDescription)));
+        foreach (var part in new[] { Key[..10], Key[^4..], Key })
+            Assert.DoesNotContain(part, everything);
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    public async Task A_call_without_streaming_answers_the_text_and_the_usage(string provider)
+    {
+        sim.Enqueue(SimulatedReply.Text("Whole answer.").WithReasoning("Briefly.") with { Usage = new SimulatedUsage(300, 7, CachedTokens: 100) });
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+
+        var response = await snapshot.Providers[provider].Client!.GetResponseAsync([new ChatMessage(ChatRole.User, "Hello")],
+            new ChatOptions { ModelId = ModelOf(provider) });
+        Assert.Equal("Whole answer.", response.Text);
+        Assert.Equal((300L, 7L, 100L), (response.Usage!.InputTokenCount, response.Usage.OutputTokenCount, response.Usage.CachedInputTokenCount));
+        Assert.Contains(response.Messages.SelectMany(m => m.Contents), c => c is TextReasoningContent { Text: "Briefly." });
+    }
+
     private ProviderSnapshot Compatible()
     {
         var config = new AiConfig { Version = 1 };
         config.Providers.Add(new ProviderConfig { Type = "openai-compatible", Id = "openai-compatible", Name = "local", BaseUrl = sim.BaseUrl, ApiKey = Key });
         return new ProviderSnapshot(config, services.GetRequiredService<ProviderChatClients>(), Configuration());
+    }
+
+    /// <summary>
+    /// The assistant's UI message as the AI SDK's client builds it from a turn's chunks: a step per <c>start-step</c>,
+    /// reasoning with the <c>providerMetadata</c> of its end, text, and each call with its <c>callProviderMetadata</c> and
+    /// the browser's <paramref name="output"/>.
+    /// </summary>
+    private static JsonObject AssistantMessage(EndToEnd.ChatStream chunks, JsonNode output)
+    {
+        var parts = new JsonArray();
+        JsonObject? open = null;
+        foreach (var chunk in chunks.Chunks)
+        {
+            switch (chunk["type"]!.GetValue<string>())
+            {
+                case "start-step": parts.Add(new JsonObject { ["type"] = "step-start" }); break;
+                case "reasoning-start" or "text-start":
+                    open = new JsonObject { ["type"] = chunk["type"]!.GetValue<string>()[..^"-start".Length], ["text"] = "" };
+                    parts.Add(open);
+                    break;
+                case "reasoning-delta" or "text-delta": open!["text"] = open["text"]!.GetValue<string>() + chunk["delta"]!.GetValue<string>(); break;
+                case "reasoning-end" when chunk["providerMetadata"] is { } metadata: open!["providerMetadata"] = metadata.DeepClone(); break;
+                case "tool-input-available":
+                    var part = new JsonObject
+                    {
+                        ["type"] = "tool-" + chunk["toolName"]!.GetValue<string>(), ["toolCallId"] = chunk["toolCallId"]!.GetValue<string>(),
+                        ["state"] = "output-available", ["input"] = chunk["input"]!.DeepClone(), ["output"] = output.DeepClone(),
+                    };
+                    if (chunk["providerMetadata"] is { } callMetadata) part["callProviderMetadata"] = callMetadata.DeepClone();
+                    parts.Add(part);
+                    break;
+            }
+        }
+        return new JsonObject { ["id"] = "a1", ["role"] = "assistant", ["parts"] = parts };
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    public async Task After_a_browser_tool_the_next_request_carries_the_signed_reasoning_and_the_call_back(string provider)
+    {
+        sim.Enqueue(SimulatedReply.ToolCalls(("ask_user", """{"question":"Which one?"}""")).WithReasoning("The user must choose."),
+            SimulatedReply.Text("Posts it is."));
+        using var snapshot = Snapshot(provider, ModelOf(provider), reasoning: true);
+        var first = await TurnAsync(snapshot, provider, ModelOf(provider));
+        Assert.Equal("tool-calls", first.Single("finish")["finishReason"]!.GetValue<string>());
+
+        // the browser answers the call and sends the whole conversation again
+        var ui = new JsonArray(
+            new JsonObject { ["id"] = "u1", ["role"] = "user", ["parts"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Hello" }) },
+            AssistantMessage(first, new JsonObject { ["answer"] = "posts" }));
+        using var document = JsonDocument.Parse(ui.ToJsonString());
+        var second = await TurnAsync(snapshot, provider, ModelOf(provider), history: UiMessages.ToConversation(document.RootElement).Messages);
+        Assert.Equal("Posts it is.", second.Text);
+
+        var body = JsonNode.Parse(sim.Requests[1].Body)!;
+        var callId = first.Single("tool-input-available")["toolCallId"]!.GetValue<string>();
+        switch (provider)
+        {
+            case "openai":
+                var input = body["input"]!.AsArray();
+                Assert.Equal(["message", "reasoning", "function_call", "function_call_output"], input.Select(i => i!["type"]?.GetValue<string>() ?? "message"));
+                Assert.Equal(ResponsesEncrypted("The user must choose."), input[1]!["encrypted_content"]!.GetValue<string>());
+                Assert.Equal(callId, input[3]!["call_id"]!.GetValue<string>());
+                break;
+            case "anthropic":
+                var assistant = body["messages"]!.AsArray().Single(m => m!["role"]!.GetValue<string>() == "assistant")!["content"]!.AsArray();
+                Assert.Equal(["thinking", "tool_use"], assistant.Select(c => c!["type"]!.GetValue<string>()));
+                Assert.Equal("The user must choose.", assistant[0]!["thinking"]!.GetValue<string>());
+                Assert.StartsWith("sig_", assistant[0]!["signature"]!.GetValue<string>());
+                break;
+            case "google":
+                var call = body["contents"]!.AsArray().Single(c => c!["role"]!.GetValue<string>() == "model")!["parts"]![0]!;
+                Assert.Equal("ask_user", call["functionCall"]!["name"]!.GetValue<string>());
+                Assert.Equal(first.Single("tool-input-available")["providerMetadata"]!["aiassistant"]!["thoughtSignature"]!.GetValue<string>(),
+                    call["thoughtSignature"]!.GetValue<string>());
+                Assert.StartsWith("sig_", call["thoughtSignature"]!.GetValue<string>());
+                break;
+        }
     }
 
     /// <summary>What the simulator hands out as encrypted reasoning for a reasoning text.</summary>

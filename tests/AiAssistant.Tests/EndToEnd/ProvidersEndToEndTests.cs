@@ -61,4 +61,22 @@ public sealed class ProvidersEndToEndTests(EndToEndFixture e2e)
         Assert.Equal(header == "Authorization" ? $"Bearer {key}" : key, request.Headers[header]);
         Assert.DoesNotContain(request.Headers, h => h.Key != header && h.Value.Contains(key[8..], StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_browser_that_stops_reading_closes_the_provider_request()
+    {
+        await e2e.UseNewKeyAsync();
+        e2e.Simulator.ClearRequests();
+        e2e.Simulator.Enqueue(SimulatedReply.Text(string.Join(' ', Enumerable.Repeat("slowly", 300))).WithPacing(Pacing.FromMilliseconds(0, 50)));
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/ai/chat") { Content = JsonContent.Create(EndToEndFixture.ChatBody("Tell me a long story")) })
+        using (var response = await e2e.Gateway.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (await reader.ReadLineAsync() is { } line && !line.Contains("text-delta", StringComparison.Ordinal)) { }
+        }
+        // the browser is gone (the gateway's connection closed): the gateway, then Chat, let go of the provider
+        var upstream = Assert.Single(await e2e.Simulator.WaitForRequestsAsync(1));
+        Assert.True(await upstream.ClosedByClient.WaitAsync(TimeSpan.FromSeconds(10)), "the provider request ran on after the browser left");
+    }
 }
