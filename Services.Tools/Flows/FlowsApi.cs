@@ -33,6 +33,11 @@ public static class FlowsApi
             return TypedResults.NoContent();
         }).WithName("DeleteFlow");
 
+        flows.MapGet("/trigger/{id:guid}", (Guid id, HttpContext context, FlowTriggers triggers, CancellationToken ct) => TriggerAsync(id, context, triggers, ct))
+            .WithName("TriggerFlowByGet");
+        flows.MapPost("/trigger/{id:guid}", (Guid id, HttpContext context, FlowTriggers triggers, CancellationToken ct) => TriggerAsync(id, context, triggers, ct))
+            .WithName("TriggerFlow");
+
         var operations = app.MapGroup("/operations").AddEndpointFilter(Admin);
         operations.MapGet("", async (HttpContext context, FlowStore store, CancellationToken ct) =>
             Data(Select((await store.ReadAsync(ct)).Operations.Select(o => o.Json()), context))).WithName("ReadOperations");
@@ -57,6 +62,17 @@ public static class FlowsApi
         if (context.HttpContext.Request.Path.StartsWithSegments("/flows/trigger")) return next(context);
         context.HttpContext.RequireAdmin();
         return next(context);
+    }
+
+    /// <summary>A trigger's answer is the flow's result itself, as Directus sends it; nothing is 204.</summary>
+    private static async Task<IResult> TriggerAsync(Guid id, HttpContext context, FlowTriggers triggers, CancellationToken ct)
+    {
+        var request = context.Request;
+        var body = request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0 ? await JsonBody.ReadObjectAsync(request, ct) : [];
+        var query = new JsonObject(request.Query.Select(q => KeyValuePair.Create(q.Key, (JsonNode?)JsonValue.Create(q.Value.ToString()))));
+        var headers = new JsonObject(request.Headers.Select(h => KeyValuePair.Create(h.Key.ToLowerInvariant(), (JsonNode?)JsonValue.Create(h.Value.ToString()))));
+        var result = await triggers.RunAsync(new FlowRequest(id, request.Method, body, query, headers, context.Caller(), Actor(context)), ct);
+        return result is null ? Results.NoContent() : Results.Json(result);
     }
 
     public static async Task<JsonObject> FlowAsync(FlowStore store, Guid id, CancellationToken ct)

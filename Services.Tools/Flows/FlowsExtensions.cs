@@ -10,6 +10,7 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<IDatabaseSchema, FlowTables>();
         builder.Services.AddSingleton<FlowStore>();
         builder.Services.AddSingleton<FlowRunner>();
+        builder.Services.AddSingleton<FlowTriggers>();
         builder.Services.AddSingleton<IFlowOperation, ConditionOperation>();
         builder.Services.AddSingleton<IFlowOperation, ItemCreateOperation>();
         builder.Services.AddSingleton<IFlowOperation, ItemReadOperation>();
