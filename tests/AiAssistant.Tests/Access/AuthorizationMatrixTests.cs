@@ -60,8 +60,9 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         ("POST", "/files", "{}", 403, 403, 403, 415),
         ("GET", "/folders", null, 403, 403, 403, 200),
         ("GET", "/assets/x", null, 403, 403, 403, 403),
-        // Routed by the gateway, not built yet: every caller reaches Tools, which has no such route.
-        ("GET", "/flows", null, 404, 404, 404, 404),
+        // Flows and operations: admins only, as in Directus.
+        ("GET", "/flows", null, 403, 403, 403, 200),
+        ("GET", "/operations", null, 403, 403, 403, 200),
         // MCP is off by default: 403 "MCP must be enabled" to everyone (McpClientTests turns it on)
         ("POST", "/mcp", "{}", 403, 403, 403, 403),
         ("GET", "/schema/snapshot", null, 404, 404, 404, 404),
