@@ -54,7 +54,7 @@ if (!options.ServersOnly)
     var gateway = builder.AddService<Projects.Gateway>(ResourceNames.Gateway, grpc: false, port: options.GatewayPort)
         .WithReference(settings).WaitFor(settings)
         .WithReference(tools).WaitFor(tools)
-        .WithReference(chat).WaitFor(chat)
+        .WithReplicaAddresses(chat) // each Chat replica's own address, so the gateway's health checks see each one
         .WithPassThrough("AI_ENABLED")
         .WithExternalHttpEndpoints();
 

@@ -29,6 +29,7 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        SettingException.ExitCleanlyOnMissingSettings();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -102,16 +103,28 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>"self" for /alive; the integrations (PostgreSQL, Redis, MassTransit's bus) add theirs for /health.</summary>
+    /// <summary>
+    /// "self" for /alive; for /health, "ready" (<see cref="GracefulShutdown"/>) and the integrations' checks (PostgreSQL,
+    /// Redis, MassTransit's bus). Only a check tagged <see cref="HealthTags.Ready"/> (or live) makes /health fail: a
+    /// shared server that is away makes it <c>degraded</c> (still 200, the server named), because every replica would
+    /// fail together and the gateway and Kubernetes would have nowhere to send — while the service itself goes on
+    /// answering, with 503 naming the server where it is needed.
+    /// </summary>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
+        GracefulShutdown.AddTo(builder); // "ready": fails from SIGTERM on, while in-flight requests finish
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(o =>
+        {
+            foreach (var check in o.Registrations)
+                if (!check.Tags.Contains(HealthTags.Ready) && !check.Tags.Contains(HealthTags.Live)) check.FailureStatus = HealthStatus.Degraded;
+        });
         return builder;
     }
 
     /// <summary>
-    /// /health (every dependency reachable: the AppHost waits on it) and /alive (the process answers). Unlike the
+    /// /health (ready to serve: the AppHost, the gateway and Kubernetes probe it) and /alive (the process answers). Unlike the
     /// template these are mapped in every environment, since the AppHost and the tests probe them; the answer names each
     /// check and its status, never an exception's message.
     /// </summary>
@@ -141,7 +154,7 @@ public static class Extensions
     {
         var value = configuration[$"services:{service}:{endpoint}:{index}"];
         if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri))
-            throw new InvalidOperationException(
+            throw new SettingException(
                 $"Missing configuration services:{service}:{endpoint}:{index} (environment services__{service}__{endpoint}__{index}), the address of {service}.");
         return uri;
     }
@@ -151,7 +164,7 @@ public static class Extensions
     {
         var value = configuration[$"ConnectionStrings:{name}"];
         if (string.IsNullOrWhiteSpace(value))
-            throw new InvalidOperationException(
+            throw new SettingException(
                 $"Missing connection string '{name}' (environment ConnectionStrings__{name}).");
         return value;
     }

@@ -34,6 +34,7 @@ builder.Services.AddInternalGrpcClient<AiAssistant.Contracts.Tools.Tools.ToolsCl
 builder.Services.AddProviderChatClients(builder.Configuration);
 builder.Services.AddSingleton<ProviderConfigCache>();
 builder.Services.AddHostedService<SettingsVersionWatcher>();
+builder.Services.AddHealthChecks().AddCheck<ProviderSettingsLoaded>(ProviderSettingsLoaded.Name, tags: [AiAssistant.ServiceDefaults.Health.HealthTags.Ready]);
 builder.Services.AddSingleton<ToolExecutor>();
 builder.Services.AddSingleton<ChatTurn>();
 

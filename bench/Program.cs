@@ -8,7 +8,7 @@ using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
 using static Measure;
 
-// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools] [--seconds N] [--warmup N] [--logs FILE]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools|faults|web] [--seconds N] [--warmup N] [--logs FILE]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
 // Tiered JIT recompiles hot code for about two minutes of load after start (measured with dotnet-counters: Chat's JIT
@@ -17,6 +17,13 @@ var warmupArg = args.SkipWhile(a => a != "--warmup").Skip(1).Select(a => (int?)i
 var warmup = warmupArg ?? 150;
 // Every resource's log lines, as the AppHost collected them, written to this file at the end.
 var logFile = args.SkipWhile(a => a != "--logs").Skip(1).FirstOrDefault();
+
+// faults starts stacks of its own (1, 2, 3 Chat replicas; replicas killed), not the shared one
+if (what == "faults")
+{
+    await FaultsBench.RunAsync(seconds, warmupArg ?? 30);
+    return;
+}
 
 var folder = Path.Combine(Path.GetTempPath(), "aiassistant-bench-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(folder);
@@ -50,7 +57,8 @@ try
     });
     var gatewayChat = new Uri(new Uri(gatewayUrl), "/ai/chat");
     var replicaChat = new Uri(new Uri(chatReplicas[0]), "/ai/chat");
-    // the chat resource's own endpoint: Aspire's DCP proxy in front of the replicas, the address the gateway is given
+    // the chat resource's own endpoint: Aspire's DCP proxy in front of the replicas (the gateway addresses each replica
+    // itself: AppHost/Hosting/ReplicaAddresses.cs)
     var proxiedChat = new Uri(new Uri(stack.Url(ResourceNames.Chat)), "/ai/chat");
     var directChat = new Uri(simulator.BaseUrl + "/chat/completions");
 
@@ -225,6 +233,19 @@ try
 
     if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, chatReplicas[0], adminToken, simulator,
         stack.Url(ResourceNames.Tools, "grpc"), stack.Secret("internal.token"), warmupArg ?? 90, seconds);
+
+    // the admin app in Debian's chromium: a token's way from the provider to the screen (bench/web/token-latency.mjs);
+    // not part of "all": it needs `npm ci --prefix bench/web` and chromium, and repoints the compatible provider
+    if (what == "web")
+    {
+        var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../bench/web/token-latency.mjs"));
+        var node = new ProcessStartInfo("node", script) { WorkingDirectory = Path.GetDirectoryName(script)! };
+        node.Environment["GATEWAY_URL"] = gatewayUrl;
+        node.Environment["ADMIN_TOKEN"] = adminToken;
+        using var run = Process.Start(node)!;
+        await run.WaitForExitAsync();
+        if (run.ExitCode != 0) throw new InvalidOperationException($"{script} failed (exit {run.ExitCode})");
+    }
 
     async Task Patch(object body) => (await http.PatchAsJsonAsync(new Uri(new Uri(gatewayUrl), "/settings"), body)).EnsureSuccessStatusCode();
     async Task<long> CurrentVersion()

@@ -17,6 +17,10 @@ public static class AccessExtensions
     /// </summary>
     public static WebApplicationBuilder AddAccess(this WebApplicationBuilder builder)
     {
+        // checked now, so a service without them exits at start naming the setting (not at its first request)
+        if (string.IsNullOrEmpty(builder.Configuration["Internal:Token"]))
+            throw new SettingException("Missing setting Internal:Token (environment Internal__Token): the service credential, the same for every service.");
+        _ = AccessTokens.FromConfiguration(builder.Configuration, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         builder.Services.TryAddSingleton<BearerTokens>();
         builder.Services.TryAddSingleton<IAccessDirectory, GrpcAccessDirectory>();
         builder.Services.AddInternalGrpcClient<AccessService.AccessClient>(ResourceNames.Settings, GrpcAccessDirectory.Deadline);

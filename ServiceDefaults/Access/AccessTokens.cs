@@ -41,7 +41,7 @@ public sealed class AccessTokens
         var lifetime = TimeSpan.FromMinutes(15);
         if (configuration["Auth:AccessTokenTtl"] is { Length: > 0 } ttl)
             lifetime = TimeSpan.TryParse(ttl, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
-                ? t : throw new InvalidOperationException("Auth:AccessTokenTtl (environment Auth__AccessTokenTtl) must be a positive time span such as 00:15:00.");
+                ? t : throw new SettingException("Auth:AccessTokenTtl (environment Auth__AccessTokenTtl) must be a positive time span such as 00:15:00.");
         return new AccessTokens(SigningKey(configuration, logger), lifetime, time);
     }
 
@@ -56,8 +56,8 @@ public sealed class AccessTokens
         {
             byte[] key;
             try { key = Convert.FromBase64String(configured); }
-            catch (FormatException) { throw new InvalidOperationException("Auth:JwtKey (environment Auth__JwtKey) must be base64 of at least 32 random bytes."); }
-            if (key.Length < 32) throw new InvalidOperationException("Auth:JwtKey (environment Auth__JwtKey) must be base64 of at least 32 random bytes.");
+            catch (FormatException) { throw new SettingException("Auth:JwtKey (environment Auth__JwtKey) must be base64 of at least 32 random bytes."); }
+            if (key.Length < 32) throw new SettingException("Auth:JwtKey (environment Auth__JwtKey) must be base64 of at least 32 random bytes.");
             return key;
         }
         if (configuration["Internal:Token"] is { Length: >= 32 } credential)
@@ -66,7 +66,7 @@ public sealed class AccessTokens
             return HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(credential), 32,
                 salt: Encoding.UTF8.GetBytes("aiassistant"), info: Encoding.UTF8.GetBytes("access-token-signing-key"));
         }
-        throw new InvalidOperationException(
+        throw new SettingException(
             "Missing Auth:JwtKey (environment Auth__JwtKey): base64 of at least 32 random bytes, the same for every service; it signs and verifies access tokens.");
     }
 

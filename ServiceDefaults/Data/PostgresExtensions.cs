@@ -19,6 +19,7 @@ public static class PostgresExtensions
     /// </summary>
     public static TBuilder AddPostgres<TBuilder>(this TBuilder builder, string database) where TBuilder : IHostApplicationBuilder
     {
+        builder.Configuration.RequiredConnectionString(database); // named now, not at first use
         builder.AddNpgsqlDataSource(database, configureDataSourceBuilder: data =>
         {
             // a statement run five times is prepared on its connection: PostgreSQL skips parsing and planning it again

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace AiAssistant.ServiceDefaults.Errors;
 
 /// <summary>Turns every failure into the Directus envelope; unexpected ones become a 500 without their message.</summary>
-public sealed class DirectusErrorMiddleware(RequestDelegate next, ILogger<DirectusErrorMiddleware> logger)
+public sealed partial class DirectusErrorMiddleware(RequestDelegate next, ILogger<DirectusErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -41,6 +41,13 @@ public sealed class DirectusErrorMiddleware(RequestDelegate next, ILogger<Direct
         {
             // The client went away: nobody is left to answer.
         }
+        catch (Exception e) when (!context.Response.HasStarted && UnreachableServer(e) is { } server)
+        {
+            // A server that is away (stopped, restarting, unreachable) is an outage, not a bug: 503, so clients retry.
+            logger.LogWarning("{Server} unreachable on {Method} {Path} ({ExceptionType})", server, context.Request.Method, context.Request.Path, e.GetType().Name);
+            var unavailable = DirectusException.ServiceUnavailable(server, "It cannot be reached right now; try again shortly");
+            await DirectusError.WriteAsync(context, unavailable);
+        }
         catch (Exception e)
         {
             // The exception's message may carry anything (a connection string, a key): log its type and stack only.
@@ -48,6 +55,25 @@ public sealed class DirectusErrorMiddleware(RequestDelegate next, ILogger<Direct
                 context.Request.Method, context.Request.Path, e.StackTrace);
             await DirectusError.WriteAsync(context, 500, ErrorCodes.Internal, "An unexpected error occurred.");
         }
+    }
+}
+
+public sealed partial class DirectusErrorMiddleware
+{
+    /// <summary>The server a failure says is unreachable (its resource name), or null for any other failure.</summary>
+    public static string? UnreachableServer(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            switch (x)
+            {
+                // connection refused or reset, a pool that cannot open, the server shutting down (57P01 and kin)
+                case Npgsql.NpgsqlException { IsTransient: true }:
+                case Npgsql.PostgresException { SqlState: "57P01" or "57P02" or "57P03" }:
+                    return Contracts.ResourceNames.Postgres;
+                case StackExchange.Redis.RedisConnectionException:
+                    return Contracts.ResourceNames.Redis;
+            }
+        return null;
     }
 }
 

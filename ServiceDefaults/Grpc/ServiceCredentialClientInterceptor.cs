@@ -17,7 +17,7 @@ public sealed class ServiceCredentialClientInterceptor : Interceptor
     public ServiceCredentialClientInterceptor(string? token, TimeSpan deadline)
     {
         if (string.IsNullOrEmpty(token))
-            throw new InvalidOperationException("Missing setting Internal:Token (environment Internal__Token), the service credential.");
+            throw new SettingException("Missing setting Internal:Token (environment Internal__Token), the service credential.");
         _authorization = "Bearer " + token;
         _deadline = deadline;
     }

@@ -16,6 +16,7 @@ public static class RedisDefaults
     {
         // No Redis spans: the version watchers poll Redis several times a second, and each poll became a trace of its
         // own in the dashboard (hundreds a minute, seen there); the integration's health check and metrics stay.
+        builder.Configuration.RequiredConnectionString(ResourceNames.Redis); // named now, not at first use
         builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing = true, Configure);
         return builder;
     }

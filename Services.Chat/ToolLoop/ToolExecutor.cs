@@ -10,7 +10,7 @@ public sealed record ToolReply(string OutputJson, bool IsError, Approval? Approv
 
 /// <summary>
 /// The server tools, over gRPC to the Tools service: the root tools' declarations (<c>search</c>, <c>execute</c>,
-/// <c>schema</c>; the same for every caller, cached 5 s) and their calls, under the caller's identity and the
+/// <c>schema</c>; the same for every caller, cached 5 s, kept while Tools is away) and their calls, under the caller's identity and the
 /// request's <see cref="ToolScope"/>. Tools decides what the caller may see and run, and whether a call needs approval.
 /// </summary>
 public sealed class ToolExecutor(Tools.ToolsClient client, ILogger<ToolExecutor> logger)
@@ -22,7 +22,18 @@ public sealed class ToolExecutor(Tools.ToolsClient client, ILogger<ToolExecutor>
     public async Task<IReadOnlyList<AIFunctionDeclaration>> DeclarationsAsync(Caller caller, CancellationToken ct)
     {
         if (_cached is { } c && DateTimeOffset.UtcNow - c.At < ListCacheFor) return c.Tools;
-        var reply = await client.ListToolsAsync(new ListToolsRequest { Caller = caller }, cancellationToken: ct);
+        ListToolsReply reply;
+        try
+        {
+            reply = await client.ListToolsAsync(new ListToolsRequest { Caller = caller }, cancellationToken: ct);
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !ct.IsCancellationRequested)
+        {
+            // Tools is away: the turn goes on with the declarations last seen (their calls then fail as recoverable
+            // tool errors, see ExecuteAsync), or without server tools if this replica never saw any.
+            logger.LogWarning("Tool declarations unavailable (gRPC {Status}); using {Count} last seen", e.StatusCode, _cached?.Tools.Count ?? 0);
+            return _cached?.Tools ?? [];
+        }
         var tools = reply.Tools.Select(t =>
         {
             using var schema = JsonDocument.Parse(t.InputSchemaJson);

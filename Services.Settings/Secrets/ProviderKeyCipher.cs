@@ -1,3 +1,4 @@
+using AiAssistant.ServiceDefaults;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -30,12 +31,12 @@ public sealed class ProviderKeyCipher
     {
         var encoded = configuration["Secrets:MasterKey"];
         if (string.IsNullOrWhiteSpace(encoded))
-            throw new InvalidOperationException(
+            throw new SettingException(
                 "Missing setting Secrets:MasterKey (environment Secrets__MasterKey): the base64 of 32 random bytes used to encrypt provider keys. " +
                 "The AppHost creates one in its data folder (secrets/master.key); generate one with `openssl rand -base64 32`.");
         byte[] key;
         try { key = Convert.FromBase64String(encoded); }
-        catch (FormatException) { throw new InvalidOperationException("Secrets:MasterKey is not valid base64."); }
+        catch (FormatException) { throw new SettingException("Secrets:MasterKey (environment Secrets__MasterKey) is not valid base64."); }
         var previous = new Dictionary<string, byte[]>();
         foreach (var child in configuration.GetSection("Secrets:PreviousKeys").GetChildren())
             if (child.Value is { Length: > 0 } v) previous[child.Key] = Convert.FromBase64String(v);

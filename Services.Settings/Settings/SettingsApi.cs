@@ -5,9 +5,15 @@ using AiAssistant.ServiceDefaults.Errors;
 
 namespace AiAssistant.Services.Settings.Settings;
 
-/// <summary><c>/settings</c>: Directus-shaped reads and writes of the AI settings (admin only).</summary>
+/// <summary>
+/// <c>/settings</c>: Directus-shaped reads and writes of the AI settings (admins), and for other users with app
+/// access the fields the app needs and that hold nothing secret (<see cref="AppReadable"/>: which collection the
+/// assistant's prompts come from), as Directus's app permissions let every app user read the settings.
+/// </summary>
 public static class SettingsApi
 {
+    public static readonly string[] AppReadable = ["mcp_prompts_collection"];
+
     public static IEndpointRouteBuilder MapSettingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/settings");
@@ -18,8 +24,16 @@ public static class SettingsApi
 
     private static async Task<IResult> GetSettings(HttpContext context, AiSettingsStore store, string? fields, CancellationToken ct)
     {
-        context.RequireAdmin();
-        return TypedResults.Json(new { data = Select(await store.ReadMaskedAsync(ct), fields) });
+        var caller = context.RequireApp();
+        var all = await store.ReadMaskedAsync(ct);
+        if (caller.Admin) return TypedResults.Json(new { data = Select(all, fields) });
+        var readable = new JsonObject();
+        foreach (var field in AppReadable) readable[field] = all[field]?.DeepClone();
+        if (!string.IsNullOrWhiteSpace(fields) && fields.Trim() != "*")
+            foreach (var name in fields.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!readable.ContainsKey(name) && all.ContainsKey(name))
+                    throw DirectusException.Forbidden($"You don't have permission to access field \"{name}\" of settings.");
+        return TypedResults.Json(new { data = Select(readable, fields) });
     }
 
     private static async Task<IResult> PatchSettings(HttpContext context, AiSettingsStore store, PromptsCollectionCheck prompts, CancellationToken ct)

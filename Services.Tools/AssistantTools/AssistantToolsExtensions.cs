@@ -7,8 +7,7 @@ public static class AssistantToolsExtensions
 {
     /// <summary>
     /// The assistant's tools: each tool's handler (its data is <c>AssistantTools/&lt;name&gt;/tool.json</c>), the
-    /// registry that joins them, and the approvals it signs. <c>flows</c>, <c>operations</c> and <c>trigger-flow</c>
-    /// come with a flows engine; until then they are absent.
+    /// registry that joins them, and the approvals it signs.
     /// </summary>
     public static IServiceCollection AddAssistantTools(this IServiceCollection services)
     {
@@ -23,6 +22,9 @@ public static class AssistantToolsExtensions
         services.AddSingleton<IToolHandler, CollectionsTool>();
         services.AddSingleton<IToolHandler, FieldsTool>();
         services.AddSingleton<IToolHandler, RelationsTool>();
+        services.AddSingleton<IToolHandler, FlowsTool>();
+        services.AddSingleton<IToolHandler, OperationsTool>();
+        services.AddSingleton<IToolHandler, TriggerFlowTool>();
         services.AddSingleton<ToolRegistry.ToolRegistry>();
         return services;
     }

@@ -3,6 +3,7 @@ using AiAssistant.Services.Tools.Content.Files;
 using AiAssistant.Services.Tools.Content.Items;
 using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.Content.Schema;
+using AiAssistant.Services.Tools.Flows;
 
 namespace AiAssistant.Services.Tools.Content;
 
@@ -10,7 +11,7 @@ public static class ContentStoreExtensions
 {
     /// <summary>
     /// The content store: the schema (tables, this replica's snapshot and its watcher, changes), items (reads, writes
-    /// with their activity, <see cref="ItemsService"/>), files, and the permission engine every read and write goes through.
+    /// with their activity, <see cref="ItemsService"/>), files, flows, and the permission engine every read and write goes through.
     /// </summary>
     public static IHostApplicationBuilder AddContentStore(this IHostApplicationBuilder builder)
     {
@@ -23,6 +24,7 @@ public static class ContentStoreExtensions
         builder.Services.AddSingleton<ItemsWriter>();
         builder.Services.AddSingleton<ItemsService>();
         builder.AddFiles();
+        builder.AddFlows();
         builder.Services.AddSingleton<PermissionEngine>();
         builder.Services.AddSingleton<IPermissionSource>(sp => sp.GetRequiredService<PermissionEngine>());
         return builder;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const env = process.env;
-for (const name of ['GATEWAY_URL', 'AI_OFF_GATEWAY_URL', 'ADMIN_TOKEN', 'SIM_URL', 'SIM_BASE_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'APP_EMAIL', 'APP_PASSWORD', 'API_EMAIL', 'API_PASSWORD', 'SCREENSHOTS'])
+for (const name of ['GATEWAY_URL', 'AI_OFF_GATEWAY_URL', 'ADMIN_TOKEN', 'SIM_URL', 'SIM_BASE_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'APP_EMAIL', 'APP_PASSWORD', 'APP_POLICY', 'API_EMAIL', 'API_PASSWORD', 'SCREENSHOTS'])
   assert.ok(env[name], `${name} is required`);
 const base = `${env.GATEWAY_URL}/admin`;
 mkdirSync(env.SCREENSHOTS, { recursive: true });
@@ -225,6 +225,14 @@ test('Stop ends a reply mid-stream', async () => {
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(await panel.locator('.message.assistant').last().innerText(), shown, 'nothing arrives after Stop');
   assert.ok(!shown.includes('word199'), 'the reply was cut');
+  // Stop reached the provider: the simulator saw its request's connection closed before the answer ended
+  let closed;
+  for (const started = Date.now(); closed === undefined && Date.now() - started < 10000; await new Promise((r) => setTimeout(r, 100))) {
+    const requests = await (await fetch(`${env.SIM_URL}/_sim/requests`)).json();
+    const turn = requests.filter((r) => r.body.includes('Talk a lot')).at(-1);
+    if (turn?.closedByClient !== null && turn?.closedByClient !== undefined) closed = turn.closedByClient;
+  }
+  assert.equal(closed, true, 'the provider request was cancelled');
   await page.getByRole('button', { name: 'Clear' }).click();
   assert.deepEqual(problems, []);
   await context.close();
@@ -241,6 +249,48 @@ test('a non-admin app user has the panel but not Settings', async () => {
   assert.match(page.url(), /\/admin\/content/);
   await shot(page, 'content-app-user');
   await context.close();
+});
+
+test('a prompt of the prompts collection, its variable filled in a dialog, reaches the model', async () => {
+  const collection = `web_prompts_${Math.random().toString(16).slice(2, 8)}`;
+  await rest('POST', '/ai/prompts-collection', { collection });
+  await rest('PATCH', '/settings', { mcp_prompts_collection: collection });
+  await rest('POST', `/items/${collection}`, {
+    name: 'translate', status: 'published', description: 'Answer in another language',
+    system_prompt: 'Answer in {{ language: the target language }} only.', messages: [{ role: 'user', text: 'Say hello in {{language}}' }],
+  });
+  await rest('POST', `/items/${collection}`, { name: 'unpublished', status: 'draft', system_prompt: 'Never shown.', messages: [] });
+  // the app user may read the collection (its own permission), and the settings field that names it
+  await rest('POST', '/permissions', { policy: env.APP_POLICY, collection, action: 'read', fields: ['*'] });
+  try {
+    const { page, context, problems } = await newPage();
+    await signIn(page, env.APP_EMAIL, env.APP_PASSWORD);
+    const panel = await openPanel(page);
+    await panel.getByText('Prompts').click();
+    assert.equal(await panel.getByRole('button', { name: 'unpublished' }).count(), 0, 'only published prompts');
+    await panel.getByRole('button', { name: 'translate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Prompt variables' });
+    await dialog.getByLabel('language').fill('French');
+    await shot(page, 'prompt-dialog');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await panel.getByRole('list', { name: 'Applied prompts' }).getByText('translate').waitFor();
+    await script({ text: 'Bonjour.' });
+    await panel.getByLabel('Message').fill('Greet me');
+    await panel.getByRole('button', { name: 'Send' }).click();
+    await panel.getByText('Bonjour.').waitFor();
+    const requests = await (await fetch(`${env.SIM_URL}/_sim/requests`)).json();
+    const turn = requests.filter((r) => r.body.includes('Greet me')).at(-1);
+    assert.ok(turn, 'the simulator saw the chat turn');
+    assert.ok(turn.body.includes('Answer in French only.'), 'the rendered prompt reached the model');
+    assert.ok(turn.body.includes('Say hello in French'), "the prompt's example exchange reached the model");
+    await page.getByRole('button', { name: 'Remove translate' }).click();
+    assert.equal(await panel.getByRole('list', { name: 'Applied prompts' }).count(), 0);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    await rest('PATCH', '/settings', { mcp_prompts_collection: null });
+  }
 });
 
 test('AI_ENABLED=false hides the panel', async () => {

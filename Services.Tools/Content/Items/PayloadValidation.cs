@@ -18,14 +18,25 @@ public static class PayloadValidation
 {
     public static void Check(Filter validation, JsonObject values, bool creating, QueryContext context)
     {
-        if (Failure(validation, values, creating, context) is { } failure) throw failure;
+        if (Failure(validation, values, creating, context, nested: false) is { } failure) throw failure;
     }
 
-    private static DirectusException? Failure(Filter filter, JsonObject values, bool creating, QueryContext context) => filter switch
+    /// <summary>
+    /// A filter judged on a JSON document (a flow's <c>condition</c> over its data chain, a read of flows): every rule
+    /// applies, and <c>{"a": {"b": {"_eq": 1}}}</c> descends into the document's objects. <c>null</c> when it holds.
+    /// </summary>
+    public static DirectusException? Judge(Filter filter, JsonObject document, QueryContext context) =>
+        Failure(filter, document, creating: true, context, nested: true);
+
+    private static DirectusException? Failure(Filter filter, JsonObject values, bool creating, QueryContext context, bool nested) => filter switch
     {
-        AndFilter and => and.Filters.Select(f => Failure(f, values, creating, context)).FirstOrDefault(f => f is not null),
-        OrFilter or => or.Filters.Select(f => Failure(f, values, creating, context)).ToList() is var all && all.Any(f => f is null) ? null : all.FirstOrDefault(),
+        AndFilter and => and.Filters.Select(f => Failure(f, values, creating, context, nested)).FirstOrDefault(f => f is not null),
+        OrFilter or => or.Filters.Select(f => Failure(f, values, creating, context, nested)).ToList() is var all && all.Any(f => f is null) ? null : all.FirstOrDefault(),
         FieldCondition c when creating || values.ContainsKey(c.Field) => Condition(c, values[c.Field], DynamicValues.Resolve(c.Operand, context)),
+        RelationalCondition r when nested => values[r.Field] is JsonObject inner
+            ? Failure(r.Inner, inner, creating, context, nested)
+            : new DirectusException(StatusCodes.Status400BadRequest, ErrorCodes.FailedValidation, $"Validation failed for field \"{r.Field}\". Value has to be an object.",
+                new Dictionary<string, object?> { ["field"] = r.Field, ["path"] = Array.Empty<string>(), ["type"] = "object" }),
         _ => null,
     };
 

@@ -59,10 +59,10 @@ public sealed class AccessTokensTests
 
         var configured = Convert.ToBase64String(Key);
         Assert.Equal(Key, AccessTokens.SigningKey(Config(("Auth:JwtKey", configured)), NullLogger.Instance));
-        Assert.Throws<InvalidOperationException>(() => AccessTokens.SigningKey(Config(("Auth:JwtKey", Convert.ToBase64String(new byte[16]))), NullLogger.Instance));
-        Assert.Throws<InvalidOperationException>(() => AccessTokens.SigningKey(Config(("Auth:JwtKey", "not base64!")), NullLogger.Instance));
-        Assert.Throws<InvalidOperationException>(() => AccessTokens.SigningKey(Config(("Internal:Token", "short")), NullLogger.Instance));
-        Assert.Throws<InvalidOperationException>(() => AccessTokens.SigningKey(Config(), NullLogger.Instance));
+        Assert.Throws<AiAssistant.ServiceDefaults.SettingException>(() => AccessTokens.SigningKey(Config(("Auth:JwtKey", Convert.ToBase64String(new byte[16]))), NullLogger.Instance));
+        Assert.Throws<AiAssistant.ServiceDefaults.SettingException>(() => AccessTokens.SigningKey(Config(("Auth:JwtKey", "not base64!")), NullLogger.Instance));
+        Assert.Throws<AiAssistant.ServiceDefaults.SettingException>(() => AccessTokens.SigningKey(Config(("Internal:Token", "short")), NullLogger.Instance));
+        Assert.Throws<AiAssistant.ServiceDefaults.SettingException>(() => AccessTokens.SigningKey(Config(), NullLogger.Instance));
 
         // Derived from the service credential: the same in every service, and not the credential itself.
         var credential = new string('a', 64);

@@ -20,7 +20,8 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
     [
         ("GET", "/server/ping", null, 200, 200, 200, 200),
         ("GET", "/server/info", null, 403, 200, 200, 200),
-        ("GET", "/settings", null, 403, 403, 403, 200),
+        // app users read the settings the app needs (the prompts collection's name), admins all of them
+        ("GET", "/settings", null, 403, 403, 200, 200),
         ("PATCH", "/settings", "{}", 403, 403, 403, 200),
         ("POST", "/auth/login", "{}", 400, 400, 400, 400),
         ("POST", "/auth/refresh", "{}", 400, 400, 400, 400),
@@ -59,8 +60,9 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         ("POST", "/files", "{}", 403, 403, 403, 415),
         ("GET", "/folders", null, 403, 403, 403, 200),
         ("GET", "/assets/x", null, 403, 403, 403, 403),
-        // Routed by the gateway, not built yet: every caller reaches Tools, which has no such route.
-        ("GET", "/flows", null, 404, 404, 404, 404),
+        // Flows and operations: admins only, as in Directus.
+        ("GET", "/flows", null, 403, 403, 403, 200),
+        ("GET", "/operations", null, 403, 403, 403, 200),
         // MCP is off by default: 403 "MCP must be enabled" to everyone (McpClientTests turns it on)
         ("POST", "/mcp", "{}", 403, 403, 403, 403),
         ("GET", "/schema/snapshot", null, 404, 404, 404, 404),
@@ -116,6 +118,23 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
             .Select(r => r.Value!["Match"]!["Path"]!.GetValue<string>().Replace("/{**rest}", ""));
         var missing = table.Where(prefix => !Matrix.Any(row => row.Path == prefix || row.Path.StartsWith(prefix + "/", StringComparison.Ordinal))).ToList();
         Assert.True(missing.Count == 0, "route prefixes without a row in the matrix: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public async Task An_app_user_reads_only_the_settings_the_app_needs_and_never_a_key()
+    {
+        var user = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
+        using var client = AccessTestUsers.Client(e2e.GatewayUrl, user.StaticToken);
+
+        var all = (await AccessTestUsers.DataAsync(await client.GetAsync("/settings"))).AsObject();
+        Assert.Equal(["mcp_prompts_collection"], all.Select(p => p.Key));
+        var one = (await AccessTestUsers.DataAsync(await client.GetAsync("/settings?fields=mcp_prompts_collection"))).AsObject();
+        Assert.Equal(["mcp_prompts_collection"], one.Select(p => p.Key));
+
+        using var key = await client.GetAsync("/settings?fields=mcp_prompts_collection,ai_openai_api_key");
+        Assert.Equal(403, (int)key.StatusCode);
+        Assert.Equal("FORBIDDEN", await EndToEndFixture.ErrorCodeAsync(key));
+        Assert.Equal(403, (int)(await client.PatchAsJsonAsync("/settings", new { mcp_prompts_collection = (string?)null })).StatusCode);
     }
 
     [Fact]

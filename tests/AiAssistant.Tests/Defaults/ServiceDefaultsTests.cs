@@ -103,7 +103,7 @@ public sealed class ServiceDefaultsTests(ServersFixture servers)
         var body = await health.Content.ReadAsStringAsync();
         Assert.True(health.StatusCode == HttpStatusCode.OK, body);
         var checks = JsonDocument.Parse(body).RootElement.GetProperty("checks");
-        Assert.Equal(["PostgreSql", "StackExchange.Redis", "masstransit-bus", "self"],
+        Assert.Equal(["PostgreSql", "StackExchange.Redis", "masstransit-bus", "ready", "self"],
             checks.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
         Assert.All(checks.EnumerateObject(), c => Assert.Equal("Healthy", c.Value.GetString()));
 
@@ -117,6 +117,70 @@ public sealed class ServiceDefaultsTests(ServersFixture servers)
         Assert.Contains("/nothing-here", paths);
         Assert.DoesNotContain("/health", paths);
         Assert.DoesNotContain("/alive", paths);
+    }
+
+    [Fact]
+    public async Task On_stop_a_service_turns_unready_serves_while_it_drains_and_finishes_what_is_in_flight()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var shaped = await ServiceShapedApp.StartAsync(servers, NewDatabase(), app => app.MapGet("/slow", async () =>
+        {
+            started.SetResult();
+            await release.Task;
+            return "finished";
+        }), drainDelay: TimeSpan.FromSeconds(3));
+        using var client = shaped.Client();
+        var slow = client.GetStringAsync("/slow");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var stop = shaped.App.StopAsync(); // what SIGTERM does
+        using (var health = await client.GetAsync("/health"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            var checks = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
+            Assert.Equal("Unhealthy", checks.GetProperty("ready").GetString());
+            Assert.Equal("Healthy", checks.GetProperty("PostgreSql").GetString());
+        }
+        // while it drains, a request that still arrives is answered, not refused
+        using (var late = await client.GetAsync("/alive")) Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+
+        Assert.False(stop.IsCompleted, "stopped with a request in flight");
+        release.SetResult();
+        Assert.Equal("finished", await slow);
+        await stop.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_database_or_redis_that_is_away_answers_503_naming_it_not_500()
+    {
+        var closed = GatewayProcess.FreePort(); // nothing listens there: connections are refused
+        await using var shaped = await ServiceShapedApp.StartAsync(servers, NewDatabase(), app =>
+        {
+            app.MapGet("/db", async () =>
+            {
+                await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={closed};Username=u;Password=p;Timeout=5");
+                await connection.OpenAsync();
+                return "unreachable";
+            });
+            app.MapGet("/cache", async () =>
+            {
+                await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{closed},abortConnect=false,connectTimeout=500");
+                return (string?)await redis.GetDatabase().StringGetAsync("k") ?? "unreachable";
+            });
+        });
+        using var client = shaped.Client();
+
+        foreach (var (path, server) in new[] { ("/db", ResourceNames.Postgres), ("/cache", ResourceNames.Redis) })
+        {
+            using var response = await client.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{path}: {(int)response.StatusCode} {body}");
+            var error = JsonDocument.Parse(body).RootElement.GetProperty("errors")[0];
+            Assert.Equal("SERVICE_UNAVAILABLE", error.GetProperty("extensions").GetProperty("code").GetString());
+            Assert.Equal(server, error.GetProperty("extensions").GetProperty("service").GetString());
+            Assert.Equal($"Service \"{server}\" is unavailable. It cannot be reached right now; try again shortly.", error.GetProperty("message").GetString());
+        }
     }
 
     [Fact]
@@ -157,7 +221,13 @@ public sealed class ServiceDefaultsTests(ServersFixture servers)
         try
         {
             Assert.Equal(-1, await CountAsync());
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
+            // Redis away: degraded, naming it, and still ready (every replica would fail the same way)
+            using var health = await client.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("degraded", report.GetProperty("status").GetString());
+            Assert.Equal("Degraded", report.GetProperty("checks").GetProperty("StackExchange.Redis").GetString());
+            Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("ready").GetString());
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
         }
         finally

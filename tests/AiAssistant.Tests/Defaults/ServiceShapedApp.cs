@@ -56,7 +56,8 @@ internal sealed class ServiceShapedApp : IAsyncDisposable
         }
     }
 
-    public static async Task<ServiceShapedApp> StartAsync(ServersFixture servers, string database, Action<WebApplication> map)
+    /// <summary><paramref name="drainDelay"/>: <c>Shutdown:DrainDelay</c>, none unless a test looks at shutting down.</summary>
+    public static async Task<ServiceShapedApp> StartAsync(ServersFixture servers, string database, Action<WebApplication> map, TimeSpan? drainDelay = null)
     {
         await servers.Postgres.EnsureDatabasesAsync([database]);
         var builder = WebApplication.CreateBuilder();
@@ -64,7 +65,8 @@ internal sealed class ServiceShapedApp : IAsyncDisposable
         builder.Configuration[$"ConnectionStrings:{database}"] = servers.ConnectionString(database);
         builder.Configuration[$"ConnectionStrings:{ResourceNames.Redis}"] = servers.RedisConnectionString;
         builder.Configuration[$"ConnectionStrings:{ResourceNames.RabbitMq}"] = servers.RabbitMqConnectionString;
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Configuration["Shutdown:DrainDelay"] = (drainDelay ?? TimeSpan.Zero).ToString();
+        builder.Configuration["Shutdown:Timeout"] = "00:00:05";
 
         var shaped = new ServiceShapedApp();
         builder.AddServiceDefaults();

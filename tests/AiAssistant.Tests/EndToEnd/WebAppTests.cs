@@ -56,7 +56,8 @@ public sealed class WebAppTests(EndToEndFixture e2e)
         await e2e.UseNewKeyAsync();
         e2e.Simulator.ClearReplies();
         var admin = await AccessTestUsers.UserAsync(e2e.Gateway, app: true, isAdmin: true);
-        var app = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
+        var (app, appPolicy, appClient) = await AccessTestUsers.GrantableUserAsync(e2e.Gateway, e2e.GatewayUrl, app: true);
+        appClient.Dispose();
         var apiOnly = await AccessTestUsers.UserAsync(e2e.Gateway, app: false);
         var before = (JsonArray)(await SettingsAsync())["ai_openai_compatible_providers"]!;
         // A second gateway in front of the same services, started with AI_ENABLED=false: the app there has no panel.
@@ -78,7 +79,7 @@ public sealed class WebAppTests(EndToEndFixture e2e)
                 ["GATEWAY_URL"] = e2e.GatewayUrl, ["AI_OFF_GATEWAY_URL"] = aiOff.Url, ["ADMIN_TOKEN"] = e2e.AdminToken,
                 ["SIM_URL"] = e2e.Simulator.Origin.ToString().TrimEnd('/'), ["SIM_BASE_URL"] = e2e.Simulator.BaseUrl,
                 ["ADMIN_EMAIL"] = admin.Email, ["ADMIN_PASSWORD"] = admin.Password,
-                ["APP_EMAIL"] = app.Email, ["APP_PASSWORD"] = app.Password,
+                ["APP_EMAIL"] = app.Email, ["APP_PASSWORD"] = app.Password, ["APP_POLICY"] = appPolicy,
                 ["API_EMAIL"] = apiOnly.Email, ["API_PASSWORD"] = apiOnly.Password,
                 ["SCREENSHOTS"] = Path.Combine(NodeSuite.RepositoryRoot(), "artifacts", "screenshots", "web"),
             });

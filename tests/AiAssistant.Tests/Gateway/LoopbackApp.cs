@@ -29,10 +29,12 @@ internal sealed class LoopbackApp : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<LoopbackApp> StartAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null)
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<LoopbackApp> StartAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null, int port = 0)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrelCore().UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddRouting();
         // A test that leaves a request hanging must not hold up its own clean-up.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
@@ -43,9 +45,16 @@ internal sealed class LoopbackApp : IAsyncDisposable
         return new LoopbackApp(app);
     }
 
-    /// <summary>An upstream that answers every path with <paramref name="handler"/>.</summary>
-    public static Task<LoopbackApp> UpstreamAsync(RequestDelegate handler) =>
-        StartAsync(app => app.Map("/{**path}", handler));
+    /// <summary>
+    /// An upstream that answers every path with <paramref name="handler"/>, except <c>/health</c> (the gateway's
+    /// active health probe), which it answers as a healthy service does.
+    /// </summary>
+    public static Task<LoopbackApp> UpstreamAsync(RequestDelegate handler, int port = 0) =>
+        StartAsync(app =>
+        {
+            app.Map("/health", context => context.Response.WriteAsync("Healthy"));
+            app.Map("/{**path}", handler);
+        }, port: port);
 
     /// <summary>
     /// The gateway as Program.cs composes it: its own appsettings.json (the YARP routes and clusters), service discovery

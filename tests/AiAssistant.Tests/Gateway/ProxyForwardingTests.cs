@@ -445,7 +445,7 @@ public sealed class ProxyForwardingTests(ServersFixture servers)
         return listener;
     }
 
-    private static int ClosedPort()
+    internal static int ClosedPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -36,6 +36,7 @@ public sealed class ProxyRoutesTests(ServersFixture servers)
         { "/folders", "tools" },
         { "/assets/1", "tools" },
         { "/flows", "tools" },
+        { "/operations", "tools" },
         { "/mcp", "tools" },
         { "/schema/snapshot", "tools" },
         { "/activity", "tools" },

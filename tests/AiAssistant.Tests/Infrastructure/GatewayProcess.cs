@@ -23,7 +23,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
         var url = $"http://127.0.0.1:{FreePort()}";
-        var start = new ProcessStartInfo("dotnet", Built()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet", Built("Gateway")) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in environment) start.Environment[name] = value;
         start.Environment["Kestrel__Endpoints__http__Url"] = url;
         var process = Process.Start(start)!;
@@ -59,10 +59,11 @@ public sealed class GatewayProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string Built()
+    /// <summary>A service's built assembly, next to the tests' build: artifacts/bin/{project}/{config}/{assembly}.dll.</summary>
+    public static string Built(string project, string? assembly = null)
     {
         var testBuild = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var path = Path.Combine(testBuild.Parent!.Parent!.FullName, "Gateway", testBuild.Name, "Gateway.dll");
+        var path = Path.Combine(testBuild.Parent!.Parent!.FullName, project, testBuild.Name, (assembly ?? project) + ".dll");
         Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
         return path;
     }

@@ -85,10 +85,8 @@ public sealed class RunningApp : IAsyncDisposable
         ResourceIds(resource)
             .Select(id => Notifications.TryGetCurrentState(id, out var e)
                 ? e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value : null)
-            .Select(v => v is null ? 0 : Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture))
+            .Select(ServicePid)
             .Where(pid => pid > 0)
-            .Select(pid => ProcessScan.CommandLine(pid).StartsWith("dotnet run ", StringComparison.Ordinal)
-                ? ProcessScan.Children(pid).FirstOrDefault(pid) : pid)
             .ToList();
 
     /// <summary>Every line any resource logged so far ("resource: line").</summary>
@@ -143,6 +141,56 @@ public sealed class RunningApp : IAsyncDisposable
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await Notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+    }
+
+    /// <summary>A resource's running instances (one per replica): DCP's id, the service's process and its own address.</summary>
+    public IReadOnlyList<Instance> Instances(string resource) =>
+        ResourceIds(resource)
+            .Select(id => Notifications.TryGetCurrentState(id, out var e) && e.Snapshot.State?.Text == KnownResourceStates.Running ? e : null)
+            .OfType<ResourceEvent>()
+            .Select(e => new Instance(e.ResourceId,
+                ServicePid(e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value),
+                e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "Kestrel__Endpoints__http__Url")?.Value?.Replace("localhost", "127.0.0.1", StringComparison.Ordinal)))
+            .OrderBy(i => i.Id, StringComparer.Ordinal)
+            .ToList();
+
+    public sealed record Instance(string Id, int Pid, string? HttpUrl);
+
+    /// <summary>Kills one instance's process (as a crash or the OOM killer would) and waits until DCP sees it gone.</summary>
+    public async Task KillAsync(Instance instance)
+    {
+        using (var process = System.Diagnostics.Process.GetProcessById(instance.Pid)) process.Kill(entireProcessTree: true);
+        await WaitForInstanceAsync(instance, s => KnownResourceStates.TerminalStates.Contains(s.State?.Text), TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Stops one instance through the app (SIGTERM, as the dashboard's Stop does) and waits until it has exited.</summary>
+    public async Task StopInstanceAsync(Instance instance)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StopCommand);
+        if (!result.Success) throw new InvalidOperationException($"stopping {instance.Id} failed: {result.Message}");
+        await WaitForInstanceAsync(instance, s => KnownResourceStates.TerminalStates.Contains(s.State?.Text), TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Starts one stopped or killed instance again and waits until it is healthy.</summary>
+    public async Task StartInstanceAsync(Instance instance)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StartCommand);
+        if (!result.Success) throw new InvalidOperationException($"starting {instance.Id} failed: {result.Message}");
+        await WaitForInstanceAsync(instance, s => s.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, TimeSpan.FromMinutes(2));
+    }
+
+    private async Task WaitForInstanceAsync(Instance instance, Func<CustomResourceSnapshot, bool> state, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        var resource = instances.First(r => r.Value.ContainsKey(instance.Id)).Key;
+        await Notifications.WaitForResourceAsync(resource, e => e.ResourceId == instance.Id && state(e.Snapshot), timeout.Token);
+    }
+
+    /// <summary>The service's own process: DCP reports the <c>dotnet run</c> wrapper it started, whose child the service is.</summary>
+    private static int ServicePid(object? value)
+    {
+        var pid = value is null ? 0 : Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+        return pid > 0 && ProcessScan.CommandLine(pid).StartsWith("dotnet run ", StringComparison.Ordinal) ? ProcessScan.Children(pid).FirstOrDefault(pid) : pid;
     }
 
     /// <summary>The DCP ids of a resource's instances (a replicated project has one per replica), as notified so far.</summary>

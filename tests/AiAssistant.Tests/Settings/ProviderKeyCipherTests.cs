@@ -67,7 +67,7 @@ public class ProviderKeyCipherTests
     public void Refuses_to_start_without_a_master_key_and_says_which_setting()
     {
         var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
-        var e = Assert.Throws<InvalidOperationException>(() => ProviderKeyCipher.FromConfiguration(config));
+        var e = Assert.Throws<AiAssistant.ServiceDefaults.SettingException>(() => ProviderKeyCipher.FromConfiguration(config));
         Assert.Contains("Secrets:MasterKey", e.Message);
     }
 }

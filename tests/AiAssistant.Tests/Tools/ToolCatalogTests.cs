@@ -14,13 +14,14 @@ public sealed class ToolCatalogTests
     private static ToolManifest Tool(string name) => Catalog.Single(t => t.Name == name);
 
     [Fact]
-    public void The_catalog_has_the_content_tools_and_no_flow_tools_yet()
+    public void The_catalog_has_the_content_and_flow_tools()
     {
-        Assert.Equal(["assets", "collections", "execute", "fields", "files", "folders", "items", "relations", "schema", "search", "system-prompt"],
-            Catalog.Select(t => t.Name));
-        Assert.Equal(["collections", "fields", "relations"], Catalog.Where(t => t.Admin).Select(t => t.Name));
+        Assert.Equal(["assets", "collections", "execute", "fields", "files", "flows", "folders", "items", "operations", "relations", "schema", "search",
+            "system-prompt", "trigger-flow"], Catalog.Select(t => t.Name));
+        Assert.Equal(["collections", "fields", "flows", "operations", "relations", "trigger-flow"], Catalog.Where(t => t.Admin).Select(t => t.Name));
+        Assert.False(Tool("trigger-flow").ReadOnly); // never read-only: it always asks unless set to always
         Assert.Equal(["assets", "schema", "search", "system-prompt"], Catalog.Where(t => t.ReadOnly).Select(t => t.Name));
-        foreach (var name in new[] { "items", "files", "folders", "collections", "fields", "relations" })
+        foreach (var name in new[] { "items", "files", "folders", "collections", "fields", "relations", "flows", "operations" })
             Assert.Equal(["read"], Tool(name).ReadOnlyActions);
     }
 

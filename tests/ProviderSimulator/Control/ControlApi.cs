@@ -101,6 +101,9 @@ internal sealed class ControlApi(ProviderScript script)
 
             json.WriteEndObject();
             json.WriteString("body", request.Body);
+            // true once the client closed the connection before the answer ended, false once it ended; null meanwhile
+            if (request.ClosedByClient.IsCompletedSuccessfully) json.WriteBoolean("closedByClient", request.ClosedByClient.Result);
+            else json.WriteNull("closedByClient");
             json.WriteEndObject();
         }
 

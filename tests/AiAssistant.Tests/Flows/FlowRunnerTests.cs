@@ -1,0 +1,171 @@
+using System.Text.Json.Nodes;
+using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.Services.Tools.Flows;
+using AiAssistant.Tests.Infrastructure;
+using AiAssistant.Tests.Tools;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Xunit;
+using static AiAssistant.Tests.Content.Schema.SchemaDatabase;
+
+namespace AiAssistant.Tests.Flows;
+
+/// <summary>The run engine against a real content database: the data chain, each operation type, resolve and reject, permissions, the run record.</summary>
+[Collection(ServersCollection.Name)]
+public sealed class FlowRunnerTests(ServersFixture servers) : IAsyncLifetime
+{
+    private ToolsDatabase _db = null!;
+    private static readonly FlowActor Actor = new(Guid.Parse(ToolsDatabase.Admin.UserId), "127.0.0.1", "test", null);
+
+    private FlowStore Store => _db.Services.GetRequiredService<FlowStore>();
+    private FlowRunner Runner => _db.Services.GetRequiredService<FlowRunner>();
+
+    public async Task InitializeAsync()
+    {
+        _db = await ToolsDatabase.CreateAsync(servers, "flowrun");
+        await _db.Schema.CreateCollectionAsync(Body("""
+            {"collection":"articles","schema":{},"fields":[{"field":"title","type":"string"},{"field":"views","type":"integer"}]}
+            """), CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    private static string Op(int n) => $"00000000-0000-0000-0000-0000000000{n:00}";
+
+    /// <summary>A flow of operations given as (key, type, options, resolve index, reject index); the first is the flow's first.</summary>
+    private async Task<FlowRecord> FlowAsync(string trigger, string flowOptions, params (string Key, string Type, string Options, int? Resolve, int? Reject)[] operations)
+    {
+        var offset = Random.Shared.Next(10, 90 - operations.Length);
+        var list = new JsonArray(operations.Select((o, i) => (JsonNode)new JsonObject
+        {
+            ["id"] = Op(offset + i), ["key"] = o.Key, ["type"] = o.Type, ["options"] = JsonNode.Parse(o.Options),
+            ["resolve"] = o.Resolve is { } r ? Op(offset + r) : null, ["reject"] = o.Reject is { } j ? Op(offset + j) : null,
+        }).ToArray());
+        var id = await Store.CreateFlowAsync(new JsonObject
+        {
+            ["name"] = "test", ["trigger"] = trigger, ["options"] = JsonNode.Parse(flowOptions), ["operations"] = list,
+            ["operation"] = operations.Length > 0 ? Op(offset) : null,
+        }, Actor, CancellationToken.None);
+        return (await Store.FlowAsync(id, CancellationToken.None))!;
+    }
+
+    private Task<FlowResult> RunAsync(FlowRecord flow, string trigger, CallerIdentity? caller = null) =>
+        Runner.RunAsync(flow, JsonNode.Parse(trigger), caller ?? ToolsDatabase.Admin, Actor, CancellationToken.None);
+
+    private async Task<List<JsonObject?>> RunRecordsAsync(Guid flow)
+    {
+        await using var cmd = _db.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "select r.data::text from content_activity a left join content_revisions r on r.activity = a.id where a.action = 'run' and a.collection = 'directus_flows' and a.item = $1 order by a.id");
+        cmd.Parameters.AddWithValue(flow.ToString());
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<JsonObject?>();
+        while (await reader.ReadAsync()) rows.Add(reader.IsDBNull(0) ? null : JsonNode.Parse(reader.GetString(0))!.AsObject());
+        return rows;
+    }
+
+    private static readonly (string, string, string, int?, int?)[] Publish =
+    [
+        ("check", "condition", """{"filter":{"$trigger":{"body":{"status":{"_eq":"published"}}}}}""", 1, 4),
+        ("make", "transform", """{"json":{"title":"{{ $trigger.body.title }}","views":"{{ $trigger.body.views }}","note":"by {{ $accountability.user }}"}}""", 2, null),
+        ("create", "item-create", """{"collection":"articles","payload":{"title":"{{ make.title }}","views":"{{ make.views }}"}}""", 3, null),
+        ("read", "item-read", """{"collection":"articles","key":"{{ create }}","query":{"fields":["id","title","views"]}}""", null, null),
+        ("fail", "throw-error", """{"code":"NOT_PUBLISHED","status":422,"message":"{{ $trigger.body.title }} is not published"}""", null, null),
+    ];
+
+    [Fact]
+    public async Task The_data_chain_carries_each_operations_data_under_its_key_along_the_resolve_path()
+    {
+        var flow = await FlowAsync("manual", """{"collections":["articles"]}""", Publish);
+        var run = await RunAsync(flow, """{"body":{"status":"published","title":"Hello","views":7}}""");
+
+        Assert.Equal("resolve", run.Status);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse($$"""{"title":"Hello","views":7,"note":"by {{ToolsDatabase.Admin.UserId}}"}"""), run.Chain["make"]), run.Chain.ToJsonString());
+        Assert.Null(run.Chain["check"]); // a condition that holds has no data
+        Assert.Equal(1, run.Chain["create"]!.GetValue<int>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"id":1,"title":"Hello","views":7}"""), run.Result), run.Result?.ToJsonString()); // manual: $last
+        Assert.True(JsonNode.DeepEquals(run.Chain["read"], run.Chain["$last"]));
+        Assert.Null(run.Chain["fail"]);
+        Assert.Equal("Hello", (await _db.Items.ReadManyAsync("articles", [JsonValue.Create(1)], AiAssistant.Services.Tools.Content.Query.ItemQuery.Default,
+            AiAssistant.Services.Tools.Content.Permissions.CallerPermissions.Admin, _db.Services.GetRequiredService<AiAssistant.Services.Tools.Content.Items.ItemsReader>().Context(null, null, []),
+            CancellationToken.None))[0]!["title"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_failing_operation_follows_reject_and_the_run_is_recorded_with_its_steps()
+    {
+        var flow = await FlowAsync("manual", """{"collections":["articles"]}""", Publish);
+        var run = await RunAsync(flow, """{"body":{"status":"draft","title":"Draft"},"headers":{"Authorization":"Bearer secret-token","accept":"application/json"}}""");
+
+        Assert.Equal("reject", run.Status);
+        Assert.Equal("FAILED_VALIDATION", run.Chain["check"]![0]!["code"]!.GetValue<string>()); // the condition's errors are its data
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"code":"NOT_PUBLISHED","status":422,"message":"Draft is not published"}"""), run.Chain["fail"]));
+        Assert.Null(run.Chain["create"]);
+
+        var record = Assert.Single(await RunRecordsAsync(flow.Id))!;
+        Assert.Equal(("manual", "reject"), (record["trigger"]!.GetValue<string>(), record["status"]!.GetValue<string>()));
+        Assert.Equal(["check", "fail"], record["steps"]!.AsArray().Select(s => s!["key"]!.GetValue<string>()));
+        Assert.Equal(["reject", "reject"], record["steps"]!.AsArray().Select(s => s!["status"]!.GetValue<string>()));
+        Assert.Equal("Draft is not published", record["steps"]![1]!["options"]!["message"]!.GetValue<string>()); // options as rendered
+        Assert.True(record["duration_ms"]!.GetValue<double>() >= 0);
+        Assert.Equal(FlowRunner.Redacted, record["data"]!["$trigger"]!["headers"]!["Authorization"]!.GetValue<string>());
+        Assert.Equal("application/json", record["data"]!["$trigger"]!["headers"]!["accept"]!.GetValue<string>());
+        Assert.DoesNotContain("secret-token", record.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Item_operations_run_as_the_trigger_s_user_or_with_full_access_as_configured()
+    {
+        var reader = _db.Grant("00000000-0000-0000-0000-0000000000b7", ToolsDatabase.Rule("articles", "read"));
+        var asUser = await FlowAsync("manual", "{}", ("create", "item-create", """{"collection":"articles","payload":{"title":"mine"}}""", null, null));
+        var denied = await RunAsync(asUser, "{}", reader);
+        Assert.Equal("reject", denied.Status);
+        Assert.Equal("FORBIDDEN", denied.Chain["create"]!["code"]!.GetValue<string>());
+
+        var full = await FlowAsync("manual", "{}",
+            ("create", "item-create", """{"collection":"articles","permissions":"$full","payload":[{"title":"a","views":1},{"title":"b","views":2}]}""", 1, null),
+            ("bump", "item-update", """{"collection":"articles","permissions":"$full","key":"{{ create }}","payload":{"views":10}}""", 2, null),
+            ("drop", "item-delete", """{"collection":"articles","permissions":"$full","query":{"filter":{"title":{"_eq":"a"}}}}""", 3, null),
+            ("left", "item-read", """{"collection":"articles","query":{"fields":["title","views"]}}""", null, null));
+        var run = await RunAsync(full, "{}", reader);
+        Assert.Equal("resolve", run.Status);
+        Assert.Equal([1, 2], run.Chain["create"]!.AsArray().Select(k => k!.GetValue<int>()));
+        Assert.Equal([1, 2], run.Chain["bump"]!.AsArray().Select(k => k!.GetValue<int>()));
+        Assert.Equal(1, run.Chain["drop"]!.GetValue<int>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"title":"b","views":10}]"""), run.Chain["left"]), run.Chain["left"]?.ToJsonString()); // read as the user: allowed
+    }
+
+    [Fact]
+    public async Task Log_sleep_and_a_flow_triggered_by_another_answer_their_data()
+    {
+        var doubled = await FlowAsync("operation", """{"return":"$last"}""", ("twice", "transform", """{"json":{"n":"{{ $trigger.n }}","label":"n={{ $trigger.n }}"}}""", null, null));
+        var caller = await FlowAsync("manual", "{}",
+            ("say", "log", """{"message":"starting {{ $trigger.body.name }}"}""", 1, null),
+            ("wait", "sleep", """{"milliseconds":5}""", 2, null),
+            ("each", "trigger", $$"""{"flow":"{{doubled.Id}}","payload":[{"n":1},{"n":2}]}""", 3, null),
+            ("one", "trigger", $$"""{"flow":"{{doubled.Id}}","payload":{"n":3} }""", null, null));
+        var run = await RunAsync(caller, """{"body":{"name":"job"}}""");
+
+        Assert.Equal("resolve", run.Status);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"n":1,"label":"n=1"},{"n":2,"label":"n=2"}]"""), run.Chain["each"]), run.Chain["each"]?.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"n":3,"label":"n=3"}"""), run.Chain["one"]));
+        var record = (await RunRecordsAsync(caller.Id)).Single()!;
+        Assert.Equal("starting job", record["steps"]![0]!["options"]!["message"]!.GetValue<string>());
+        Assert.Equal(3, (await RunRecordsAsync(doubled.Id)).Count); // the triggered flow records its own runs
+
+        var inactive = await FlowAsync("manual", "{}", ("go", "trigger", $$"""{"flow":"{{caller.Id}}"}""", null, null));
+        Assert.Equal("reject", (await RunAsync(inactive, "{}")).Status); // a manual flow is not an operation flow
+    }
+
+    [Fact]
+    public async Task Accountability_activity_records_the_run_without_its_data_and_null_records_nothing()
+    {
+        var flow = await FlowAsync("manual", "{}", ("say", "log", """{"message":"x"}""", null, null));
+        await Store.UpdateFlowAsync(flow.Id, Body("""{"accountability":"activity"}"""), Actor, CancellationToken.None);
+        await RunAsync((await Store.FlowAsync(flow.Id, CancellationToken.None))!, "{}");
+        Assert.Null(Assert.Single(await RunRecordsAsync(flow.Id)));
+
+        await Store.UpdateFlowAsync(flow.Id, Body("""{"accountability":null}"""), Actor, CancellationToken.None);
+        await RunAsync((await Store.FlowAsync(flow.Id, CancellationToken.None))!, "{}");
+        Assert.Single(await RunRecordsAsync(flow.Id));
+    }
+}
