@@ -50,9 +50,24 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
             {
                 throw new OperationCanceledException(cancellationToken);
             }
+            if (StreamError(updates.Current) is { } error)
+                throw new ProviderException($"{providerName} ended its answer with an error: {Scrub(error)}");
             yield return updates.Current;
         }
     }
+
+    /// <summary>
+    /// An error the provider sends inside its answer that the adapter passes on as an update, not as an exception:
+    /// OpenAI's <c>response.failed</c> and <c>error</c> events, or an <see cref="ErrorContent"/>.
+    /// </summary>
+#pragma warning disable OPENAI001 // the Responses API's update types are marked for evaluation in OpenAI 2.14.0
+    private static string? StreamError(ChatResponseUpdate update) => update.RawRepresentation switch
+    {
+        OpenAI.Responses.StreamingResponseFailedUpdate failed => failed.Response?.Error?.Message ?? "the response failed",
+        OpenAI.Responses.StreamingResponseErrorUpdate error => error.Message ?? "error",
+        _ => update.Contents.OfType<ErrorContent>().FirstOrDefault()?.Message,
+    };
+#pragma warning restore OPENAI001
 
     private ProviderException? Translate(Exception e, CancellationToken cancellationToken) => e switch
     {

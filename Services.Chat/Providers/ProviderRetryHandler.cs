@@ -76,6 +76,8 @@ public sealed class ProviderRetryHandler(IOptions<ProviderOptions> options, Time
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure!);
             }
             response?.Dispose();
+            // kept alive only for an answer that streams (HTTP/2 ties the body's reads to it)
+            timeout.Dispose();
             await Task.Delay(delay, time, cancellationToken);
         }
     }

@@ -21,7 +21,7 @@ public sealed record SimulatedError(int Status, string Message, string Type, str
 /// </summary>
 public sealed record SimulatedUsage(int PromptTokens, int CompletionTokens, int CachedTokens = 0, int CacheCreationTokens = 0, int ReasoningTokens = 0);
 
-public enum SimulatedReplyKind { Text, ToolCalls, Error, HangUp }
+public enum SimulatedReplyKind { Text, ToolCalls, Error, HangUp, StreamError }
 
 /// <summary>One scripted answer of the simulated provider; build it with the factory methods.</summary>
 public sealed record SimulatedReply
@@ -74,6 +74,18 @@ public sealed record SimulatedReply
         Kind = SimulatedReplyKind.HangUp,
         Content = text ?? SimulatorServer.FixedReplyText,
         HangUpAfterChunks = afterChunks,
+    };
+
+    /// <summary>
+    /// Streams <paramref name="afterChunks"/> chunks of <paramref name="text"/>, then the format's own error event and
+    /// the end of the response (Responses, Anthropic Messages, Gemini; Chat Completions streams it as text).
+    /// </summary>
+    public static SimulatedReply ErrorMidStream(int afterChunks, string message, string? text = null) => new()
+    {
+        Kind = SimulatedReplyKind.StreamError,
+        Content = text ?? SimulatorServer.FixedReplyText,
+        HangUpAfterChunks = afterChunks,
+        Failure = new SimulatedError(500, message, DefaultErrorType(500), null),
     };
 
     public SimulatedReply WithPacing(Pacing pacing) => this with { Pacing = pacing };

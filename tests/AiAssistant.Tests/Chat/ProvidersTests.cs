@@ -264,6 +264,24 @@ public sealed class ProvidersTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    public async Task An_error_event_after_the_first_byte_ends_in_an_error_chunk_without_the_key(string provider)
+    {
+        sim.Enqueue(SimulatedReply.ErrorMidStream(afterChunks: 2, $"Overloaded, key {Key}", "one two three four"));
+        using var snapshot = Snapshot(provider, ModelOf(provider));
+        var chunks = await TurnAsync(snapshot, provider, ModelOf(provider));
+
+        Assert.Equal(["start", "start-step", "text-start", "text-delta", "text-delta", "error"], chunks.Types);
+        Assert.True(chunks.Done);
+        var error = chunks.Single("error")["errorText"]!.GetValue<string>();
+        Assert.Contains("Overloaded, key **********", error);
+        Assert.DoesNotContain(Key, error);
+        Assert.Single(sim.Requests);
+    }
+
+    [Theory]
     [InlineData("openai", 400)]
     [InlineData("anthropic", 401)]
     [InlineData("anthropic", 400)]

@@ -191,6 +191,22 @@ public sealed class SimulatorWireFormatsTests : IAsyncLifetime
         Assert.Equal(kind, (error.TryGetProperty("status", out var status) ? status : error.GetProperty("type")).GetString());
     }
 
+    [Theory]
+    [InlineData("/v1/messages", "error")]
+    [InlineData("/v1/responses", "response.failed")]
+    [InlineData("/v1beta/models/m:streamGenerateContent?alt=sse", null)]
+    public async Task A_stream_error_ends_the_stream_with_the_formats_error_event(string path, string? name)
+    {
+        sim.Enqueue(SimulatedReply.ErrorMidStream(afterChunks: 1, "overloaded", "one two three"));
+        using var response = await PostAsync(path, """{"model":"m","stream":true,"messages":[],"contents":[],"input":[]}""");
+        var events = await EventsAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(name, events[^1].Name);
+        Assert.Contains("overloaded", events[^1].Data.GetRawText());
+        Assert.DoesNotContain(events, e => e.Data.GetRawText().Contains("two", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_request_records_whether_the_client_closed_it_before_the_reply_ended()
     {

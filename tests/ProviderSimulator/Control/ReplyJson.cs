@@ -57,6 +57,11 @@ internal static class ReplyJson
                 OptionalString(error, "type"),
                 OptionalString(error, "code"));
         }
+        else if (element.TryGetProperty("streamError", out var streamError))
+        {
+            reply = SimulatedReply.ErrorMidStream((int)(OptionalNumber(streamError, "afterChunks") ?? 2),
+                OptionalString(streamError, "message") ?? "Simulated error in the stream.", text);
+        }
         else if (element.TryGetProperty("hangUp", out var hangUp))
         {
             reply = SimulatedReply.HangUp((int)(OptionalNumber(hangUp, "afterChunks") ?? 2), text);
@@ -79,7 +84,7 @@ internal static class ReplyJson
         }
         else
         {
-            throw new FormatException($"Reply {index} needs one of text, toolCalls, error or hangUp.");
+            throw new FormatException($"Reply {index} needs one of text, toolCalls, error, streamError or hangUp.");
         }
 
         return reply with

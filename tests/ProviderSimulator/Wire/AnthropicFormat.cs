@@ -184,6 +184,8 @@ internal sealed class AnthropicFormat : StreamFormat
         json.WriteEndObject();
     }
 
+    public override void StreamError(SimulatedError error) => Event("error", json => WriteError(json, error));
+
     public override void WriteError(Utf8JsonWriter json, SimulatedError error)
     {
         json.WriteStartObject();

@@ -115,6 +115,8 @@ internal sealed class GeminiFormat : StreamFormat
         json.WriteEndObject();
     }
 
+    public override void StreamError(SimulatedError error) => Event(null, json => WriteError(json, error));
+
     public override void WriteError(Utf8JsonWriter json, SimulatedError error)
     {
         json.WriteStartObject();

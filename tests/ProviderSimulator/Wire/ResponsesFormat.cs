@@ -246,5 +246,24 @@ internal sealed class ResponsesFormat : StreamFormat
         WriteResponse(json, reply, usage);
     }
 
+    /// <summary>As OpenAI ends a response that fails while it streams: <c>response.failed</c> with the error.</summary>
+    public override void StreamError(SimulatedError error) => Typed("response.failed", json =>
+    {
+        json.WritePropertyName("response");
+        json.WriteStartObject();
+        json.WriteString("id", id);
+        json.WriteString("object", "response");
+        json.WriteNumber("created_at", created);
+        json.WriteString("status", "failed");
+        json.WriteStartObject("error");
+        json.WriteString("code", "server_error");
+        json.WriteString("message", error.Message);
+        json.WriteEndObject();
+        json.WriteString("model", Model);
+        json.WriteStartArray("output");
+        json.WriteEndArray();
+        json.WriteEndObject();
+    });
+
     public override void WriteError(Utf8JsonWriter json, SimulatedError error) => OpenAiJson.WriteError(json, error);
 }

@@ -53,6 +53,9 @@ internal abstract class StreamFormat
     public abstract void ToolCallEnd(string id, SimulatedToolCall call);
     public abstract void Finish(SimulatedReply reply, SimulatedUsage usage);
 
+    /// <summary>The format's error event in the middle of an answer.</summary>
+    public abstract void StreamError(SimulatedError error);
+
     /// <summary>The whole reply as one JSON body (a request without streaming).</summary>
     public abstract void WriteWhole(Utf8JsonWriter json, SimulatedReply reply, IReadOnlyList<string> callIds, SimulatedUsage usage);
 
@@ -87,12 +90,12 @@ internal static class ReplyStreamer
     public static async Task StreamAsync(HttpContext context, StreamFormat format, string model, SimulatedReply reply, Pacing pacing, SimulatedUsage usage)
     {
         var aborted = context.RequestAborted;
-        bool hangsUp = reply.Kind == SimulatedReplyKind.HangUp;
+        bool hangsUp = reply.Kind == SimulatedReplyKind.HangUp, fails = reply.Kind == SimulatedReplyKind.StreamError;
         var sink = await EventSink.OpenAsync(context, hangsUp, pacing.TimeToFirstToken);
 
         format.Begin(sink.Buffer, model);
         format.Start(usage);
-        int sent = 0, limit = hangsUp ? reply.HangUpAfterChunks : int.MaxValue;
+        int sent = 0, limit = hangsUp || fails ? reply.HangUpAfterChunks : int.MaxValue;
 
         async ValueTask<bool> TokenAsync()
         {
@@ -140,7 +143,7 @@ internal static class ReplyStreamer
                 format.TextDelta(reply.Content[piece]);
             }
 
-            if (hangsUp) goto Cut;
+            if (hangsUp || fails) goto Cut;
             format.TextEnd(reply.Content);
         }
 
@@ -159,12 +162,19 @@ internal static class ReplyStreamer
             format.ToolCallEnd(id, call);
         }
 
-        if (hangsUp) goto Cut;
+        if (hangsUp || fails) goto Cut;
         format.Finish(reply, usage);
         await sink.SendAsync(aborted);
         return;
 
     Cut:
+        if (fails)
+        {
+            format.StreamError(reply.Failure!);
+            await sink.SendAsync(aborted);
+            return;
+        }
+
         await sink.SendAsync(aborted);
         await sink.HangUpAsync(context);
     }

@@ -80,7 +80,7 @@ internal sealed class WireEndpoints(ProviderScript script)
         {
             switch (reply.Kind)
             {
-                case SimulatedReplyKind.Error:
+                case SimulatedReplyKind.Error or SimulatedReplyKind.StreamError when reply.Kind == SimulatedReplyKind.Error || !ask.Stream:
                     await Pause(pacing.TimeToFirstToken, aborted);
                     if (reply.RetryAfter is { } after)
                     {
