@@ -21,6 +21,7 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<IFlowOperation, ThrowErrorOperation>();
         builder.Services.AddSingleton<IFlowOperation, SleepOperation>();
         builder.Services.AddSingleton<IFlowOperation, TriggerOperation>();
+        builder.Services.AddSingleton<IFlowOperation, RequestOperation>();
         return builder;
     }
 }
