@@ -20,12 +20,7 @@ public sealed class ConditionOperation : IFlowOperation
         var filter = FilterParser.Parse(options["filter"], "options.filter");
         var failure = PayloadValidation.Judge(filter, context.Chain, context.Runner.Reader.Context(context.Caller?.UserId, context.Caller?.RoleId, []));
         if (failure is null) return Task.FromResult<JsonNode?>(null);
-        var error = new JsonObject
-        {
-            ["message"] = failure.Message, ["code"] = failure.Code,
-            ["extensions"] = JsonSerializer.SerializeToNode(failure.Extensions ?? new Dictionary<string, object?>()),
-        };
-        throw new FlowOperationException(new JsonArray(error), failure.Message);
+        throw new FlowOperationException(new JsonArray(FlowRunner.ErrorData(failure)), failure.Message);
     }
 }
 

@@ -123,7 +123,7 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
     }
 
     /// <summary>What a failure leaves in the chain: a Directus error's message and code, a thrown operation's own data, else the message.</summary>
-    private static JsonNode? ErrorData(Exception e) => e switch
+    public static JsonNode? ErrorData(Exception e) => e switch
     {
         FlowOperationException f => f.Chained?.DeepClone() ?? new JsonObject { ["message"] = f.Message },
         DirectusException d => new JsonObject

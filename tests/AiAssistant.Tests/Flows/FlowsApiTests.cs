@@ -1,8 +1,8 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using AiAssistant.Tests.Access;
 using AiAssistant.Tests.EndToEnd;
+using AiAssistant.Tests.Infrastructure;
 using Xunit;
 
 namespace AiAssistant.Tests.Flows;
@@ -11,16 +11,10 @@ namespace AiAssistant.Tests.Flows;
 [Collection(EndToEndCollection.Name)]
 public sealed class FlowsApiTests(EndToEndFixture e2e)
 {
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
-    }
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, string? json = null) =>
+        client.SendJsonAsync(method, path, json);
 
-    private Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null) => SendAsync(e2e.Gateway, method, path, json);
+    private Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null) => e2e.Gateway.SendJsonAsync(method, path, json);
 
     [Fact]
     public async Task Flows_and_operations_are_created_read_updated_and_deleted_in_directus_shapes()
