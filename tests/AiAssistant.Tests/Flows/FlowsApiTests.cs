@@ -78,4 +78,27 @@ public sealed class FlowsApiTests(EndToEndFixture e2e)
         Assert.Equal((HttpStatusCode.Forbidden, "FORBIDDEN"), (status, body!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(anonymous, HttpMethod.Post, "/flows", """{"name":"X","trigger":"manual"}""")).Status);
     }
+
+    [Fact]
+    public async Task A_manual_flow_is_triggered_with_a_collection_and_keys_and_its_required_fields_are_checked()
+    {
+        var (status, body) = await SendAsync(HttpMethod.Post, "/flows", """
+            {"name":"Ask","trigger":"manual","options":{"collections":["directus_files"],"fields":[{"field":"reason","meta":{"required":true}}]},
+             "operation":"7a000000-0000-4000-8000-000000000001",
+             "operations":[{"id":"7a000000-0000-4000-8000-000000000001","key":"echo","type":"transform",
+               "options":{"json":{"keys":"{{ $trigger.body.keys }}","reason":"{{ $trigger.body.reason }}","by":"{{ $accountability.admin }}"}}}]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var id = body!["data"]!["id"]!.GetValue<string>();
+
+        (status, body) = await SendAsync(HttpMethod.Post, $"/flows/trigger/{id}", """{"collection":"directus_files","keys":["a","b"],"reason":"check"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"keys":["a","b"],"reason":"check","by":true}"""), body), body?.ToJsonString());
+
+        (status, body) = await SendAsync(HttpMethod.Post, $"/flows/trigger/{id}", """{"collection":"directus_files","keys":["a"]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Invalid payload. Required field \"reason\" is missing.", body!["errors"]![0]!["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, $"/flows/trigger/{id}", """{"collection":"other","reason":"x"}""")).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{id}")).Status);
+    }
 }
