@@ -38,7 +38,9 @@ public sealed record FlowContext(FlowRecord Flow, JsonObject Chain, CallerIdenti
             _ => await engine.ForAsync(Caller, Aborted),
         };
         var user = mode == "$trigger" ? Caller : null;
-        return new WriteCaller(granted, Runner.Reader.Context(user?.UserId, user?.RoleId, granted.PolicyIds), Actor.Ip, "flow", Actor.Origin);
+        // a flow's own writes start event flows only when asked (emitEvents), so a flow on a collection cannot feed itself
+        var emit = options["emitEvents"] is JsonValue e && e.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        return new WriteCaller(granted, Runner.Reader.Context(user?.UserId, user?.RoleId, granted.PolicyIds), Actor.Ip, "flow", Actor.Origin, emit);
     }
 }
 
