@@ -14,3 +14,11 @@ public sealed record AccessChanged(long Version, string Subject, IReadOnlyList<s
 /// content store reloads its schema snapshot when <see cref="Version"/> is newer than its own.
 /// </summary>
 public sealed record SchemaChanged(long Version, string Collection, DateTimeOffset ChangedAt);
+
+/// <summary>
+/// Published after a committed write to items of a collection some active <c>event</c> flow listens to
+/// (<c>items.create</c>, <c>items.update</c>, <c>items.delete</c>): the keys written and who wrote them, never the
+/// values. One Tools replica consumes it (a shared queue) and runs each flow once per <see cref="EventId"/>.
+/// </summary>
+public sealed record ItemsChanged(Guid EventId, string Action, string Collection, IReadOnlyList<string> Keys, string? UserId, string? RoleId,
+    bool Admin, bool App, DateTimeOffset ChangedAt);

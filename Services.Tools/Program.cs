@@ -22,13 +22,22 @@ builder.AddServiceDefaults();
 builder.AddPostgres(ResourceNames.ContentDatabase);
 builder.AddRedis();
 // Each replica has its own queue, so every replica hears every schema change and reloads its snapshot.
+// Event flows run once: every replica reads one shared queue.
 builder.AddMessaging(
-    x => x.AddConsumer<SchemaChangedConsumer>(),
-    (context, cfg) => cfg.ReplicaReceiveEndpoint("tools-schema", e =>
+    x =>
     {
-        e.ConfigureConsumeTopology = true;
-        e.ConfigureConsumer<SchemaChangedConsumer>(context);
-    }));
+        x.AddConsumer<SchemaChangedConsumer>();
+        x.AddConsumer<ItemsChangedConsumer>();
+    },
+    (context, cfg) =>
+    {
+        cfg.ReplicaReceiveEndpoint("tools-schema", e =>
+        {
+            e.ConfigureConsumeTopology = true;
+            e.ConfigureConsumer<SchemaChangedConsumer>(context);
+        });
+        cfg.ReceiveEndpoint("tools-flow-events", e => e.ConfigureConsumer<ItemsChangedConsumer>(context));
+    });
 builder.AddOutbox();
 builder.AddInternalGrpc();
 

@@ -20,12 +20,7 @@ public sealed class ConditionOperation : IFlowOperation
         var filter = FilterParser.Parse(options["filter"], "options.filter");
         var failure = PayloadValidation.Judge(filter, context.Chain, context.Runner.Reader.Context(context.Caller?.UserId, context.Caller?.RoleId, []));
         if (failure is null) return Task.FromResult<JsonNode?>(null);
-        var error = new JsonObject
-        {
-            ["message"] = failure.Message, ["code"] = failure.Code,
-            ["extensions"] = JsonSerializer.SerializeToNode(failure.Extensions ?? new Dictionary<string, object?>()),
-        };
-        throw new FlowOperationException(new JsonArray(error), failure.Message);
+        throw new FlowOperationException(new JsonArray(FlowRunner.ErrorData(failure)), failure.Message);
     }
 }
 
@@ -229,5 +224,59 @@ public sealed class TriggerOperation : IFlowOperation
         var results = new List<JsonNode?>();
         foreach (var item in items) results.Add(await run(item));
         return [.. results];
+    }
+}
+
+/// <summary>
+/// <c>request</c>: an outbound HTTP request (<c>method</c>, <c>url</c>, <c>headers</c> as <c>[{header, value}]</c>,
+/// <c>body</c>) through the file import's client, so the same address rules hold (public addresses only unless
+/// configured; a GET's redirects checked hop by hop). Answers <c>{status, statusText, headers, data}</c> (JSON parsed);
+/// a non-2xx answer is the same object on the <c>reject</c> path, as Directus.
+/// </summary>
+public sealed class RequestOperation(AiAssistant.Services.Tools.Content.Files.ImportClient client) : IFlowOperation
+{
+    public const int MaxResponseBytes = 4 * 1024 * 1024;
+
+    public string Type => "request";
+
+    public async Task<JsonNode?> RunAsync(JsonObject options, FlowContext context)
+    {
+        var method = new HttpMethod(options["method"]?.ToString() ?? "GET");
+        var body = options["body"] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            var json => json.ToJsonString(),
+        };
+        var answer = await client.RequestAsync(method, options["url"]?.ToString() ?? "", request =>
+        {
+            if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            foreach (var header in options["headers"] as JsonArray ?? [])
+            {
+                var (name, value) = (header?["header"]?.ToString() ?? "", header?["value"]?.ToString() ?? "");
+                if (!request.Headers.TryAddWithoutValidation(name, value) && request.Content is { } content)
+                {
+                    content.Headers.Remove(name);
+                    content.Headers.TryAddWithoutValidation(name, value);
+                }
+            }
+        }, MaxResponseBytes, context.Aborted);
+        JsonNode? data = answer.Body;
+        if (answer.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true && answer.Body.Length > 0)
+            try
+            {
+                data = JsonNode.Parse(answer.Body);
+            }
+            catch (JsonException)
+            {
+                // not JSON after all: the text stays
+            }
+        var result = new JsonObject
+        {
+            ["status"] = answer.Status, ["statusText"] = answer.Reason,
+            ["headers"] = new JsonObject(answer.Headers.DistinctBy(h => h.Key).Select(h => KeyValuePair.Create(h.Key, (JsonNode?)JsonValue.Create(h.Value)))),
+            ["data"] = data,
+        };
+        return answer.Status is >= 200 and < 300 ? result : throw new FlowOperationException(result, $"The request answered {answer.Status}");
     }
 }

@@ -38,7 +38,9 @@ public sealed record FlowContext(FlowRecord Flow, JsonObject Chain, CallerIdenti
             _ => await engine.ForAsync(Caller, Aborted),
         };
         var user = mode == "$trigger" ? Caller : null;
-        return new WriteCaller(granted, Runner.Reader.Context(user?.UserId, user?.RoleId, granted.PolicyIds), Actor.Ip, "flow", Actor.Origin);
+        // a flow's own writes start event flows only when asked (emitEvents), so a flow on a collection cannot feed itself
+        var emit = options["emitEvents"] is JsonValue e && e.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        return new WriteCaller(granted, Runner.Reader.Context(user?.UserId, user?.RoleId, granted.PolicyIds), Actor.Ip, "flow", Actor.Origin, emit);
     }
 }
 
@@ -123,7 +125,7 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
     }
 
     /// <summary>What a failure leaves in the chain: a Directus error's message and code, a thrown operation's own data, else the message.</summary>
-    private static JsonNode? ErrorData(Exception e) => e switch
+    public static JsonNode? ErrorData(Exception e) => e switch
     {
         FlowOperationException f => f.Chained?.DeepClone() ?? new JsonObject { ["message"] = f.Message },
         DirectusException d => new JsonObject
@@ -150,14 +152,17 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
 
     private static readonly string[] SecretHeaders = ["authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key", "x-auth-token"];
 
-    /// <summary>A copy without secrets: header values that carry credentials, <c>access_token</c> in a query, <c>password</c> in a payload or body.</summary>
+    /// <summary>
+    /// A copy without secrets: request header values that carry credentials, every value of a <c>request</c>
+    /// operation's headers, <c>access_token</c> in a query, <c>password</c> in a payload or body.
+    /// </summary>
     public static JsonNode? Redact(JsonNode? node, string? parent = null) => node switch
     {
         JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key,
             Secret(parent, p.Key) && p.Value is not null ? JsonValue.Create(Redacted) : Redact(p.Value, p.Key)))),
-        JsonArray a when parent == "headers" => new JsonArray(a.Select(h => h is JsonObject { } header
-            && header["header"]?.GetValue<string>() is { } name && SecretHeaders.Contains(name.ToLowerInvariant())
-                ? new JsonObject { ["header"] = name, ["value"] = Redacted } : Redact(h, null)).ToArray()),
+        // a request operation's own headers are configured credentials more often than not: none is kept
+        JsonArray a when parent == "headers" => new JsonArray(a.Select(h => h is JsonObject header
+            ? new JsonObject { ["header"] = header["header"]?.DeepClone(), ["value"] = Redacted } : Redact(h, null)).ToArray()),
         JsonArray a => new JsonArray(a.Select(i => Redact(i, null)).ToArray()),
         _ => node?.DeepClone(),
     };

@@ -7,7 +7,7 @@ namespace AiAssistant.Services.Tools.Flows;
 /// <see cref="FlowStore"/> writes them (admins, through <c>/flows</c>, <c>/operations</c> and the tools), so they are
 /// not collections of the schema snapshot. An operation's <c>resolve</c> and <c>reject</c> each lead to at most one
 /// parent (unique, as in Directus); the links are deferred so one transaction can create operations that point at
-/// each other. A flow's runs are activity rows (<c>action = 'run'</c>) with a revision, as Directus records them.
+/// each other. A flow's runs are activity rows (<c>action = 'run'</c>) with a revision, as Directus records them. <c>directus_flow_event_runs</c> holds which flow ran for which event (see <see cref="FlowEvents"/>).
 /// </summary>
 public sealed class FlowTables : IDatabaseSchema
 {
@@ -47,5 +47,11 @@ public sealed class FlowTables : IDatabaseSchema
             constraint directus_operations_flow_key_unique unique (flow, key) deferrable initially deferred
         );
         create index if not exists directus_operations_flow on directus_operations (flow);
+        create table if not exists directus_flow_event_runs (
+            event uuid not null,
+            flow uuid not null,
+            ran_at timestamptz not null default now(),
+            primary key (event, flow)
+        );
         """;
 }

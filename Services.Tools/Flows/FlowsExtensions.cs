@@ -11,6 +11,8 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<FlowStore>();
         builder.Services.AddSingleton<FlowRunner>();
         builder.Services.AddSingleton<FlowTriggers>();
+        builder.Services.AddSingleton<FlowEvents>();
+        builder.Services.AddSingleton<Content.Items.IWriteFollower>(sp => sp.GetRequiredService<FlowEvents>());
         builder.Services.AddSingleton<IFlowOperation, ConditionOperation>();
         builder.Services.AddSingleton<IFlowOperation, ItemCreateOperation>();
         builder.Services.AddSingleton<IFlowOperation, ItemReadOperation>();
@@ -21,6 +23,7 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<IFlowOperation, ThrowErrorOperation>();
         builder.Services.AddSingleton<IFlowOperation, SleepOperation>();
         builder.Services.AddSingleton<IFlowOperation, TriggerOperation>();
+        builder.Services.AddSingleton<IFlowOperation, RequestOperation>();
         return builder;
     }
 }

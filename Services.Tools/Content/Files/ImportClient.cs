@@ -82,40 +82,90 @@ public sealed class ImportClient : IDisposable
     /// <summary>Starts the download of <paramref name="url"/>; 400 <c>INVALID_PAYLOAD</c> for a refused address, a failed request or a non-2xx answer.</summary>
     public async Task<Download> GetAsync(string url, CancellationToken ct)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw DirectusException.InvalidPayload("\"url\" must be an absolute http or https URL", "url");
+        var uri = Absolute(url);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.Timeout);
+        var (response, final) = await SendAsync(HttpMethod.Get, uri, null, timeout, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            var status = (int)response.StatusCode;
+            response.Dispose();
+            throw DirectusException.InvalidPayload($"The URL answered {status}", "url");
+        }
+        if (response.Content.Headers.ContentLength > _maxBytes)
+        {
+            response.Dispose();
+            throw FileErrors.TooLarge(_maxBytes);
+        }
+        var body = await Guard(() => response.Content.ReadAsStreamAsync(timeout.Token), timeout, ct);
+        var name = Uri.UnescapeDataString(final.AbsolutePath.Split('/').LastOrDefault() ?? "");
+        // the caller's token stops the copy; the timeout keeps running through the body too
+        return new Download(response, new TimedStream(body, _options.Timeout), response.Content.Headers.ContentType?.MediaType, name);
+    }
+
+    /// <summary>An answer read whole: status, reason, headers, media type and body text (at most <paramref name="maxBytes"/>).</summary>
+    public sealed record Answer(int Status, string? Reason, IReadOnlyList<KeyValuePair<string, string>> Headers, string? MediaType, string Body);
+
+    /// <summary>
+    /// Any request (a flow's <c>request</c> operation) under the same rules as an import: public addresses only, the
+    /// import's timeout; a GET's redirects are followed by hand as an import's are, any other method's answered as they are.
+    /// </summary>
+    public async Task<Answer> RequestAsync(HttpMethod method, string url, Action<HttpRequestMessage> prepare, int maxBytes, CancellationToken ct)
+    {
+        var uri = Absolute(url);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.Timeout);
+        var (response, _) = await SendAsync(method, uri, prepare, timeout, ct);
+        using (response)
+        {
+            if (response.Content.Headers.ContentLength > maxBytes) throw FileErrors.TooLarge(maxBytes);
+            var body = await Guard(async () =>
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+                using var copy = new MemoryStream();
+                var buffer = new byte[16 * 1024];
+                for (int read; (read = await stream.ReadAsync(buffer, timeout.Token)) > 0;)
+                {
+                    if (copy.Length + read > maxBytes) throw FileErrors.TooLarge(maxBytes);
+                    copy.Write(buffer, 0, read);
+                }
+                return System.Text.Encoding.UTF8.GetString(copy.GetBuffer(), 0, (int)copy.Length);
+            }, timeout, ct);
+            var headers = response.Headers.Concat(response.Content.Headers).Select(h => KeyValuePair.Create(h.Key.ToLowerInvariant(), string.Join(", ", h.Value))).ToList();
+            return new Answer((int)response.StatusCode, response.ReasonPhrase, headers, response.Content.Headers.ContentType?.MediaType, body);
+        }
+    }
+
+    private static Uri Absolute(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri : throw DirectusException.InvalidPayload("\"url\" must be an absolute http or https URL", "url");
+
+    private async Task<(HttpResponseMessage Response, Uri Uri)> SendAsync(HttpMethod method, Uri uri, Action<HttpRequestMessage>? prepare,
+        CancellationTokenSource timeout, CancellationToken ct) => await Guard(async () =>
+    {
+        for (var hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(method, uri);
+            prepare?.Invoke(request);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if ((method == HttpMethod.Get || method == HttpMethod.Head) && (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
+            {
+                response.Dispose();
+                if (hop >= _options.MaxRedirects) throw Refused($"more than {_options.MaxRedirects} redirects");
+                uri = new Uri(uri, location);
+                if (uri.Scheme is not ("http" or "https")) throw Refused("a redirect left http(s)");
+                continue;
+            }
+            return (response, uri);
+        }
+    }, timeout, ct);
+
+    /// <summary>The timeout and the transport's failures as 400s naming <c>url</c>; our own refusal travels inside <see cref="HttpRequestException"/>.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> send, CancellationTokenSource timeout, CancellationToken ct)
+    {
         try
         {
-            for (var hop = 0; ; hop++)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-                var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-                if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
-                {
-                    response.Dispose();
-                    if (hop >= _options.MaxRedirects) throw Refused($"more than {_options.MaxRedirects} redirects");
-                    uri = new Uri(uri, location);
-                    if (uri.Scheme is not ("http" or "https")) throw Refused("a redirect left http(s)");
-                    continue;
-                }
-                if (!response.IsSuccessStatusCode)
-                {
-                    var status = (int)response.StatusCode;
-                    response.Dispose();
-                    throw DirectusException.InvalidPayload($"The URL answered {status}", "url");
-                }
-                if (response.Content.Headers.ContentLength > _maxBytes)
-                {
-                    response.Dispose();
-                    throw FileErrors.TooLarge(_maxBytes);
-                }
-                var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-                var name = Uri.UnescapeDataString(uri.AbsolutePath.Split('/').LastOrDefault() ?? "");
-                // the caller's token stops the copy; the timeout keeps running through the body too
-                return new Download(response, new TimedStream(body, _options.Timeout), response.Content.Headers.ContentType?.MediaType, name);
-            }
+            return await send();
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -123,7 +173,7 @@ public sealed class ImportClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            // our refusal travels inside HttpRequestException; other causes are named by kind, not by message
+            // other causes are named by kind, not by message
             if (e.InnerException is DirectusException refused) throw refused;
             throw DirectusException.InvalidPayload($"The URL could not be fetched ({e.HttpRequestError})", "url");
         }

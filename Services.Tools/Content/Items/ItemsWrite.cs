@@ -15,6 +15,9 @@ namespace AiAssistant.Services.Tools.Content.Items;
 /// </summary>
 public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsReader reader, NpgsqlTransaction transaction, CancellationToken ct)
 {
+    /// <summary>Every row this write created, updated or deleted, nested rows too: what <see cref="IWriteFollower"/>s hear of it.</summary>
+    public List<(string Action, string Collection, JsonNode Key)> Written { get; } = [];
+
     /// <summary>
     /// Creates one item (its m2o objects first, its o2m objects after) and answers its key. <paramref name="system"/>:
     /// values the store itself sets (a file's size, type, storage key), outside the caller's grant and over the payload.
@@ -348,6 +351,8 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             select w.key from w
             """;
         await using var command = scope.Statement(statement).CreateCommand(transaction);
-        return await command.ExecuteScalarAsync(ct) is string key ? JsonNode.Parse(key) : null;
+        var written = await command.ExecuteScalarAsync(ct) is string key ? JsonNode.Parse(key) : null;
+        if (written is not null) Written.Add((action, table.Collection, written));
+        return written;
     }
 }

@@ -168,4 +168,30 @@ public sealed class FlowRunnerTests(ServersFixture servers) : IAsyncLifetime
         await RunAsync((await Store.FlowAsync(flow.Id, CancellationToken.None))!, "{}");
         Assert.Single(await RunRecordsAsync(flow.Id));
     }
+
+    [Fact]
+    public async Task A_request_follows_the_import_s_address_rules_and_its_header_values_are_not_recorded()
+    {
+        await using var server = await AiAssistant.Tests.Content.Files.ImportServer.StartAsync([1], 1);
+        var flow = await FlowAsync("manual", "{}",
+            ("send", "request", $$$"""
+                {"method":"POST","url":"http://localhost:{{{server.Port}}}/echo","body":"{\"n\": {{ $trigger.n }} }",
+                 "headers":[{"header":"X-Token","value":"s3cret-{{ $trigger.n }}"},{"header":"Authorization","value":"Bearer zzz"}]}
+                """, 1, null),
+            ("tea", "request", $$$"""{"url":"http://localhost:{{{server.Port}}}/teapot"}""", null, 2),
+            ("local", "request", $$$"""{"url":"http://127.0.0.1:{{{server.Port}}}/teapot"}""", null, null));
+        var run = await RunAsync(flow, """{"n":5}""");
+
+        Assert.Equal(200, run.Chain["send"]!["status"]!.GetValue<int>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"body":{"n":5},"tokenLength":8}"""), run.Chain["send"]!["data"]), run.Chain["send"]!.ToJsonString());
+        Assert.Equal((418, "coffee"), (run.Chain["tea"]!["status"]!.GetValue<int>(), run.Chain["tea"]!["data"]!["no"]!.GetValue<string>())); // non-2xx: reject
+        Assert.Contains("loopback", run.Chain["local"]!["message"]!.GetValue<string>()); // 127.0.0.1 is refused as in an import
+        Assert.Equal("reject", run.Status);
+
+        var record = (await RunRecordsAsync(flow.Id)).Single()!;
+        Assert.Equal(["send", "tea", "local"], record["steps"]!.AsArray().Select(s => s!["key"]!.GetValue<string>()));
+        Assert.Equal([FlowRunner.Redacted, FlowRunner.Redacted], record["steps"]![0]!["options"]!["headers"]!.AsArray().Select(h => h!["value"]!.GetValue<string>()));
+        Assert.DoesNotContain("s3cret", record.ToJsonString());
+        Assert.DoesNotContain("zzz", record.ToJsonString());
+    }
 }

@@ -6,7 +6,8 @@ namespace AiAssistant.Tests.Content.Files;
 
 /// <summary>
 /// An HTTP server on 127.0.0.1 in the test process, to import from: <c>/pictures/logo.png</c> (the picture), a
-/// <c>/redirect</c> to 127.0.0.1, and <c>/big</c>, a body of <paramref name="bigBytes"/> bytes.
+/// <c>/redirect</c> to 127.0.0.1, <c>/big</c>, a body of <paramref name="bigBytes"/> bytes, and for flows
+/// <c>POST /echo</c> (the JSON body and the length of <c>X-Token</c> back) and <c>/teapot</c> (418).
 /// </summary>
 internal sealed class ImportServer : IAsyncDisposable
 {
@@ -28,6 +29,12 @@ internal sealed class ImportServer : IAsyncDisposable
         app.MapGet("/pictures/logo.png", () => Results.Bytes(picture, "image/png"));
         app.MapGet("/redirect", () => Results.Redirect($"http://127.0.0.1:{server.Port}/pictures/logo.png"));
         app.MapGet("/big", () => Results.Bytes(new byte[bigBytes], "application/octet-stream"));
+        // for a flow's request operation: the body and a header sent, and a refusal
+        app.MapPost("/echo", async (HttpRequest request) => Results.Json(new
+        {
+            body = await System.Text.Json.Nodes.JsonNode.ParseAsync(request.Body), tokenLength = request.Headers["X-Token"].ToString().Length,
+        }));
+        app.MapGet("/teapot", () => Results.Json(new { no = "coffee" }, statusCode: 418));
         await app.StartAsync();
         server.Port = new Uri(app.Urls.First()).Port;
         return server;

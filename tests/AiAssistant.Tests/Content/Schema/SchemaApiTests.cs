@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using AiAssistant.Tests.EndToEnd;
+using AiAssistant.Tests.Infrastructure;
 using Xunit;
 
 namespace AiAssistant.Tests.Content.Schema;
@@ -13,14 +14,8 @@ public sealed class SchemaApiTests(EndToEndFixture e2e)
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await e2e.Gateway.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
-    }
+    private Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null) =>
+        e2e.Gateway.SendJsonAsync(method, path, json);
 
     [Fact]
     public async Task Collections_fields_and_relations_are_created_read_and_deleted_in_directus_shapes()
