@@ -8,7 +8,7 @@ using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
 using static Measure;
 
-// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools|faults|web] [--seconds N] [--warmup N] [--logs FILE]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools|providers|faults|web] [--seconds N] [--warmup N] [--logs FILE]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
 // Tiered JIT recompiles hot code for about two minutes of load after start (measured with dotnet-counters: Chat's JIT
@@ -32,7 +32,10 @@ var adminToken = "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8
 await using var simulator = await SimulatorServer.StartAsync();
 simulator.RequestLimit = 0;
 Console.WriteLine("starting the stack (servers, settings, tools, 2 chat replicas, gateway)…");
-var stack = await RunningApp.StartAsync(folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", adminToken], [ResourceNames.Gateway]);
+// the built-in providers reach the simulator too (mode providers)
+var stack = await RunningApp.StartAsync(folder, ["--port", "0", "--chat-replicas", "2", "--ADMIN_TOKEN", adminToken,
+    "--AI_OPENAI_BASE_URL", simulator.BaseUrl, "--AI_ANTHROPIC_BASE_URL", simulator.BaseUrl,
+    "--AI_GOOGLE_BASE_URL", $"http://127.0.0.1:{simulator.Port}/v1beta"], [ResourceNames.Gateway]);
 var gatewayUrl = stack.Url(ResourceNames.Gateway);
 var chatReplicas = stack.ReplicaUrls(ResourceNames.Chat);
 string[] services = [ResourceNames.Settings, ResourceNames.Tools, ResourceNames.Chat, ResourceNames.Gateway];
@@ -233,6 +236,8 @@ try
 
     if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, chatReplicas[0], adminToken, simulator,
         stack.Url(ResourceNames.Tools, "grpc"), stack.Secret("internal.token"), warmupArg ?? 90, seconds);
+
+    if (what is "all" or "providers") await ProvidersBench.RunAsync(http, gatewayUrl, simulator, turns: seconds * 50, stops: 100);
 
     // the admin app in Debian's chromium: a token's way from the provider to the screen (bench/web/token-latency.mjs);
     // not part of "all": it needs `npm ci --prefix bench/web` and chromium, and repoints the compatible provider
