@@ -127,12 +127,21 @@ try
             }
         }).ToArray();
         var rss = new Dictionary<string, long>();
+        var split = new Dictionary<string, string>();
         await Task.Delay(TimeSpan.FromSeconds(seconds * 0.75));
         foreach (var service in services)
-            foreach (var (pid, i) in stack.Pids(service).Select((p, i) => (p, i))) rss[$"{service}#{i}"] = ResidentKb(pid);
+            foreach (var (pid, i) in stack.Pids(service).Select((p, i) => (p, i)))
+            {
+                rss[$"{service}#{i}"] = ResidentKb(pid);
+                split[$"{service}#{i}"] = MemorySplit(pid);
+                // BENCH_SMAPS=folder keeps each service's whole /proc/PID/smaps, to see which mappings hold the memory
+                if (Environment.GetEnvironmentVariable("BENCH_SMAPS") is { Length: > 0 } smaps)
+                    File.Copy($"/proc/{pid}/smaps", Path.Combine(Directory.CreateDirectory(smaps).FullName, $"{service}-{i}.smaps"), overwrite: true);
+            }
         await Task.WhenAll(workers);
         Console.WriteLine($"throughput c=64 for {seconds} s through the gateway: {turns / until.Elapsed.TotalSeconds:F0} turns/s ({failures} failed)");
         Console.WriteLine("resident memory under that load: " + string.Join(", ", rss.Select(kv => $"{kv.Key} {kv.Value / 1024.0:F0} MB")));
+        foreach (var (service, line) in split) Console.WriteLine($"  {service}: {line}");
     }
 
     if (what is "all" or "keychange")
@@ -235,7 +244,7 @@ try
     if (what is "all" or "content") await ContentBench.RunAsync(gatewayUrl, adminToken, await stack.ConnectionStringAsync(ResourceNames.ContentDatabase), warmupArg ?? 90, seconds);
 
     if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, chatReplicas[0], adminToken, simulator,
-        stack.Url(ResourceNames.Tools, "grpc"), stack.Secret("internal.token"), warmupArg ?? 90, seconds);
+        stack.Url(ResourceNames.Tools, "grpc"), stack.Secret("internal.token"), stack.Telemetry, warmupArg ?? 90, seconds);
 
     if (what is "all" or "providers") await ProvidersBench.RunAsync(http, gatewayUrl, simulator, turns: seconds * 50, stops: 100);
 
@@ -271,6 +280,22 @@ finally
 }
 
 static byte[] JsonContentBytes(object value) => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(value));
+
+// What the resident memory is made of (/proc/PID/smaps_rollup, MB): file pages (the runtime and assemblies, shared
+// with every .NET process), anonymous (GC heap, JIT'd code, native), and PSS (shared pages divided among their users).
+static string MemorySplit(int? pid)
+{
+    if (pid is null) return "";
+    var fields = new Dictionary<string, long>();
+    foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup").Skip(1))
+    {
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length >= 2 && long.TryParse(parts[1], out var kb)) fields[parts[0].TrimEnd(':')] = kb;
+    }
+    long F(string name) => fields.GetValueOrDefault(name) / 1024;
+    return $"rss {F("Rss")}, pss {F("Pss")}, anonymous {F("Anonymous")}, file {F("Rss") - F("Anonymous")} " +
+           $"(shared clean {F("Shared_Clean")}, private clean {F("Private_Clean")})";
+}
 
 static long ResidentKb(int? pid)
 {

@@ -16,6 +16,9 @@ public sealed record RecordedRequest(
     /// reply was complete (a stop, a cancelled call), false otherwise (a scripted hang-up is the simulator's own).
     /// </summary>
     public Task<bool> ClosedByClient { get; init; } = Task.FromResult(false);
+
+    /// <summary>The connection it came on (Kestrel's id): requests of one client that reuse a connection share it.</summary>
+    public string ConnectionId { get; init; } = "";
 }
 
 /// <summary>

@@ -81,7 +81,10 @@ internal sealed class SimulatorRoutes(ProviderScript script)
         }
 
         return new RecordedRequest(
-            DateTimeOffset.UtcNow, request.Method, path, request.QueryString.Value ?? "", headers, Encoding.UTF8.GetString(body));
+            DateTimeOffset.UtcNow, request.Method, path, request.QueryString.Value ?? "", headers, Encoding.UTF8.GetString(body))
+        {
+            ConnectionId = request.HttpContext.Connection.Id,
+        };
     }
 
     private static async Task<byte[]> ReadBodyAsync(PipeReader reader, CancellationToken aborted)

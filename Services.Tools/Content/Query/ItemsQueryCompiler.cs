@@ -52,9 +52,10 @@ public sealed class ItemsQueryCompiler(SchemaSnapshot schema, QueryLimits? limit
     private string Listed(Root r)
     {
         var fields = FieldTree.From(r.Query.Fields ?? ["*"], _limits.MaxRelationalDepth);
-        var item = new SelectionCompiler(r.Scope, r.Filters, _limits).Object(r.Collection, r.Alias, fields, r.Query, r.Read);
+        var joins = new List<string>();
+        var item = new SelectionCompiler(r.Scope, r.Filters, _limits).Object(r.Collection, r.Alias, fields, r.Query, r.Read, joins);
         var sort = new SortCompiler(r.Scope, r.Filters).Compile(r.Query.Sort, r.Collection, r.Alias, r.Collection.PrimaryKey!);
-        return $"SELECT {item} AS item FROM {r.From}{r.Where} ORDER BY {sort}{Page(r)}";
+        return $"SELECT {item} AS item FROM {r.From}{string.Concat(joins)}{r.Where} ORDER BY {sort}{Page(r)}";
     }
 
     private static string Counted(Root r) => $"SELECT count(*) FROM {r.From}{r.Where}";

@@ -338,6 +338,29 @@ public sealed class ProvidersTests : IAsyncLifetime
         Assert.Single(sim.Requests);
     }
 
+    /// <summary>
+    /// A finished answer gives its connection back: the tool round trip's second request, and the next turn, go out on
+    /// the first one's connection (against a real provider, no new TLS handshake per request), while a stop still
+    /// closes it (the test below).
+    /// </summary>
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    [InlineData("google")]
+    [InlineData("openai-compatible")]
+    public async Task A_finished_answer_leaves_its_connection_open_for_the_next_request(string provider)
+    {
+        sim.Enqueue(SimulatedReply.ToolCalls(("schema", "{}")), SimulatedReply.Text("All done."), SimulatedReply.Text("Again."));
+        using var snapshot = provider == "openai-compatible" ? Compatible() : Snapshot(provider, ModelOf(provider));
+        Assert.Equal("All done.", (await TurnAsync(snapshot, provider, ModelOf(provider))).Text);
+        Assert.Equal("Again.", (await TurnAsync(snapshot, provider, ModelOf(provider))).Text);
+
+        var requests = sim.Requests;
+        Assert.Equal(3, requests.Count);
+        Assert.All(requests, r => Assert.NotEqual("", r.ConnectionId));
+        Assert.Equal([requests[0].ConnectionId], requests.Select(r => r.ConnectionId).Distinct());
+    }
+
     [Theory]
     [InlineData("openai")]
     [InlineData("anthropic")]

@@ -71,10 +71,14 @@ public sealed class OtlpSink : IAsyncDisposable
     /// <summary>How many kept payloads of any signal contain <paramref name="text"/> (UTF-8).</summary>
     public int CountContaining(string text) => Requests.Keys.Sum(signal => CountContaining(signal, text));
 
-    /// <summary>Every span of the kept trace exports: the exporting service (<c>service.name</c>), trace id (hex) and name.</summary>
+    /// <summary>
+    /// Every span of the kept trace exports: the exporting service (<c>service.name</c>), trace id (hex), name, and its
+    /// span id, parent span id (hex, empty for a root), start and end (Unix nanoseconds, the exporting process's clock).
+    /// </summary>
     public IReadOnlyList<ExportedSpan> Spans()
     {
-        // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue}, 2: ScopeSpans{2: Span{1: trace_id, 5: name}}}}
+        // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue}, 2: ScopeSpans{2: Span{1: trace_id,
+        // 2: span_id, 4: parent_span_id, 5: name, 7: start_time_unix_nano (fixed64), 8: end_time_unix_nano (fixed64)}}}}
         var spans = new List<ExportedSpan>();
         foreach (var (signal, body) in payloads)
         {
@@ -85,7 +89,10 @@ public sealed class OtlpSink : IAsyncDisposable
                     .Select(kv => (Key: Text(kv, 1), Value: Fields(kv, 2).Select(any => Text(any, 1)).FirstOrDefault()))
                     .FirstOrDefault(kv => kv.Key == "service.name").Value ?? "";
                 foreach (var span in Fields(resourceSpans, 2).SelectMany(scope => Fields(scope, 2)))
-                    spans.Add(new ExportedSpan(service, Convert.ToHexStringLower(Fields(span, 1).FirstOrDefault() ?? []), Text(span, 5) ?? ""));
+                    spans.Add(new ExportedSpan(service, Hex(span, 1), Text(span, 5) ?? "")
+                    {
+                        SpanId = Hex(span, 2), ParentId = Hex(span, 4), Start = Fixed64(span, 7), End = Fixed64(span, 8),
+                    });
             }
         }
         return spans;
@@ -107,6 +114,22 @@ public sealed class OtlpSink : IAsyncDisposable
         return found;
     }
 
+    private static string Hex(byte[] message, int number) => Convert.ToHexStringLower(Fields(message, number).FirstOrDefault() ?? []);
+
+    /// <summary>The first fixed64 field numbered <paramref name="number"/> of one protobuf message (0 if absent).</summary>
+    private static ulong Fixed64(byte[] message, int number)
+    {
+        var input = new CodedInputStream(message);
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == number && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Fixed64)
+                return input.ReadFixed64();
+            input.SkipLastField();
+        }
+        return 0;
+    }
+
     private static string? Text(byte[] message, int number) =>
         Fields(message, number).Select(b => Encoding.UTF8.GetString(b)).FirstOrDefault();
 
@@ -123,5 +146,14 @@ public sealed class OtlpSink : IAsyncDisposable
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }
 
-/// <summary>One exported span: which service sent it, its trace, its name.</summary>
-public sealed record ExportedSpan(string Service, string TraceId, string Name);
+/// <summary>One exported span: which service sent it, its trace, its name, its place in the trace and its times.</summary>
+public sealed record ExportedSpan(string Service, string TraceId, string Name)
+{
+    public string SpanId { get; init; } = "";
+    public string ParentId { get; init; } = "";
+    /// <summary>Unix nanoseconds.</summary>
+    public ulong Start { get; init; }
+    /// <summary>Unix nanoseconds.</summary>
+    public ulong End { get; init; }
+    public double Milliseconds => (End - Start) / 1e6;
+}

@@ -128,6 +128,26 @@ public sealed class ItemsQueryDatabaseTests(ServersFixture servers) : IAsyncLife
         Assert.Null((await Read("?fields=author.name&filter[id][_eq]=3"))[0]["author"]);
     }
 
+    /// <summary>
+    /// Many-to-ones are joins of their level (<see cref="SelectionCompiler"/>): a chain joins in order, one inside a
+    /// one-to-many's rows joins inside that subquery, a missing link is null, and deep's filter on a many-to-one
+    /// makes it null where the related row does not match, without dropping the row that holds it.
+    /// </summary>
+    [Fact]
+    public async Task Many_to_one_chains_nest_at_every_level_and_a_deep_filter_only_nulls_the_related_item()
+    {
+        var comments = await Read("?fields=id,text,article.title,article.author.name&sort=id", "comments");
+        Assert.Equal("""[{"id":1,"text":"Nice","article":{"title":"Hello World","author":{"name":"Ann"}}},{"id":2,"text":"Great","article":{"title":"Hello World","author":{"name":"Ann"}}},{"id":3,"text":"Meh","article":{"title":"50% off_sale","author":{"name":"Bob"}}}]""",
+            new JsonArray(comments.Select(c => (JsonNode)c.DeepClone()).ToArray()).ToJsonString());
+
+        var nested = (await Read("?fields=id,comments.article.author.name,author.name&filter[id][_eq]=2"))[0];
+        Assert.Equal("""{"id":2,"comments":[{"article":{"author":{"name":"Bob"}}}],"author":{"name":"Bob"}}""", nested.ToJsonString());
+
+        var filtered = await Read("?fields=id,author.name&deep[author][_filter][name][_eq]=Ann&sort=id");
+        Assert.Equal([1, 2, 3, 4], filtered.Select(r => r["id"]!.GetValue<int>()));
+        Assert.Equal(["Ann", null, null, "Ann"], filtered.Select(r => r["author"]?["name"]?.GetValue<string>()));
+    }
+
     [Fact]
     public async Task Sort_through_m2o_limit_offset_page()
     {
