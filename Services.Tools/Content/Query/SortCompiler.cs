@@ -8,11 +8,21 @@ namespace AiAssistant.Services.Tools.Content.Query;
 /// </summary>
 internal sealed class SortCompiler(CompileScope scope, FilterCompiler filters)
 {
-    /// <summary>The ORDER BY list; with no sort keys, <paramref name="defaultField"/> ascending keeps pages stable.</summary>
-    public string Compile(IReadOnlyList<SortKey> sort, CollectionSchema collection, string alias, string defaultField) =>
-        sort.Count == 0
-            ? $"{alias}.{CompileScope.Quote(defaultField)} ASC"
-            : string.Join(", ", sort.Select(s => $"{Path(collection, alias, s.Path.Split('.'), 0)} {(s.Descending ? "DESC" : "ASC")}"));
+    /// <summary>
+    /// The ORDER BY list: the sort keys, or <paramref name="defaultField"/> ascending without any, then the primary key
+    /// ascending unless a key already is it. Rows that tie on the keys thus keep one order, so pages neither repeat nor
+    /// skip a row, and the same read answers the same list whatever plan the database picks for the caller.
+    /// </summary>
+    public string Compile(IReadOnlyList<SortKey> sort, CollectionSchema collection, string alias, string defaultField)
+    {
+        var keys = sort.Count == 0
+            ? [$"{alias}.{CompileScope.Quote(defaultField)} ASC"]
+            : sort.Select(s => $"{Path(collection, alias, s.Path.Split('.'), 0)} {(s.Descending ? "DESC" : "ASC")}").ToList();
+        var pk = collection.PrimaryKey;
+        var ordersByKey = sort.Count == 0 ? defaultField == pk : sort.Any(s => s.Path == pk);
+        if (pk is not null && !ordersByKey) keys.Add($"{alias}.{CompileScope.Quote(pk)} ASC");
+        return string.Join(", ", keys);
+    }
 
     public string Path(CollectionSchema collection, string alias, string[] segments, int index)
     {

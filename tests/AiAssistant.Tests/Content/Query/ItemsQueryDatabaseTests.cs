@@ -160,6 +160,20 @@ public sealed class ItemsQueryDatabaseTests(ServersFixture servers) : IAsyncLife
         Assert.Equal(4, (await Read("?fields=id&limit=-1")).Count);
     }
 
+    /// <summary>Rows that tie on the sort keys come in primary-key order, so pages over them neither repeat nor skip one.</summary>
+    [Fact]
+    public async Task Ties_on_the_sort_keys_keep_primary_key_order_across_pages()
+    {
+        Assert.Equal([2, 1, 3, 4], (await Read("?fields=id&sort=status")).Select(r => r["id"]!.GetValue<int>()));
+        Assert.Equal([4, 1, 3, 2], (await Read("?fields=id&sort=-status")).Select(r => r["id"]!.GetValue<int>())); // nulls first when descending
+        var pages = new List<int>();
+        for (var page = 1; page <= 4; page++)
+            pages.AddRange((await Read($"?fields=id&sort=status&limit=1&page={page}")).Select(r => r["id"]!.GetValue<int>()));
+        Assert.Equal([2, 1, 3, 4], pages);
+        Assert.EndsWith("ORDER BY t0.\"status\" ASC, t0.\"id\" ASC",
+            Compiler.Compile("articles", QueryParser.Parse(QueryString("?sort=status&limit=-1")), FullAccess.Instance, Context).Items.Text);
+    }
+
     [Fact]
     public async Task Search_matches_text_case_insensitively_and_numbers_exactly()
     {
