@@ -55,7 +55,10 @@ public sealed class ItemsQueryCompiler(SchemaSnapshot schema, QueryLimits? limit
         var joins = new List<string>();
         var item = new SelectionCompiler(r.Scope, r.Filters, _limits).Object(r.Collection, r.Alias, fields, r.Query, r.Read, joins);
         var sort = new SortCompiler(r.Scope, r.Filters).Compile(r.Query.Sort, r.Collection, r.Alias, r.Collection.PrimaryKey!);
-        return $"SELECT {item} AS item FROM {r.From}{string.Concat(joins)}{r.Where} ORDER BY {sort}{Page(r)}";
+        if (joins.Count == 0) return $"SELECT {item} AS item FROM {r.From}{r.Where} ORDER BY {sort}{Page(r)}";
+        // The page first (filter, sort, limit on the collection alone), then its many-to-one joins and JSON: joined
+        // before the limit, every matching row would be joined and built only to be dropped by the sort.
+        return $"SELECT {item} AS item FROM (SELECT {r.Alias}.* FROM {r.From}{r.Where} ORDER BY {sort}{Page(r)}) {r.Alias}{string.Concat(joins)} ORDER BY {sort}";
     }
 
     private static string Counted(Root r) => $"SELECT count(*) FROM {r.From}{r.Where}";
