@@ -10,6 +10,7 @@ using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Chat.Chat;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
+using AiAssistant.Services.Chat.Usage;
 using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -37,6 +38,7 @@ builder.Services.AddHostedService<SettingsVersionWatcher>();
 builder.Services.AddHealthChecks().AddCheck<ProviderSettingsLoaded>(ProviderSettingsLoaded.Name, tags: [AiAssistant.ServiceDefaults.Health.HealthTags.Ready]);
 builder.Services.AddSingleton<ToolExecutor>();
 builder.Services.AddSingleton<ChatTurn>();
+builder.AddUsageLedger();
 
 var app = builder.Build();
 // Every answer says which replica served it.
@@ -49,4 +51,5 @@ app.UseDirectusErrors();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapChatApi();
+app.MapUsageApi();
 app.Run();

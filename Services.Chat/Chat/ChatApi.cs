@@ -4,6 +4,7 @@ using AiAssistant.ServiceDefaults.Access;
 using AiAssistant.ServiceDefaults.Errors;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
+using AiAssistant.Services.Chat.Usage;
 using Microsoft.Extensions.AI;
 
 namespace AiAssistant.Services.Chat.Chat;
@@ -36,7 +37,8 @@ public static class ChatApi
         return TypedResults.Json(new { data = models });
     }
 
-    private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, TimeProvider time, CancellationToken ct)
+    private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, UsageLimiter limiter,
+        UsageLedger ledger, TimeProvider time, ILogger<ChatTurn> logger, CancellationToken ct)
     {
         // App access, as in the reference; tools then run as exactly this user.
         var identity = context.RequireApp();
@@ -62,6 +64,8 @@ public static class ChatApi
             throw DirectusException.Forbidden("Model not allowed for this provider");
         if (provider?.Client is not { } client)
             throw DirectusException.ServiceUnavailable(request.Provider, "No API key configured for LLM provider");
+        // A request that is let through counts towards the user's requests per minute (429 past a limit).
+        await limiter.AdmitAsync(context, identity.UserId, UsageLimiter.For(snapshot.UsageLimits, identity.RoleId));
 
         // The model sees the root tools (search, execute, schema) and the browser's tools, sorted by name so the
         // prompt's prefix stays cache-stable; the tools the request named are reached through search and execute.
@@ -78,6 +82,24 @@ public static class ChatApi
 
         UiMessageStreamWriter.SetHeaders(context.Response);
         var stream = new UiMessageStreamWriter(context.Response.BodyWriter);
-        await turn.RunAsync(client, options, conversation, caller, scope, request.ClientTools.Select(t => t.Name).ToHashSet(), stream, ct);
+        var usage = new TurnUsage();
+        var outcome = "error";
+        try
+        {
+            outcome = await turn.RunAsync(client, options, conversation, caller, scope, request.ClientTools.Select(t => t.Name).ToHashSet(), stream, usage, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            outcome = "stopped";
+            throw;
+        }
+        finally
+        {
+            // after [DONE]: the ledger's writer takes it from here, off the stream's path
+            if (UsageRecord.Of(time.GetUtcNow(), identity.UserId, identity.RoleId, "chat", request.Provider, request.Model,
+                    provider.Config.Models.FirstOrDefault(m => m.Id == request.Model), usage, outcome) is { } record)
+                ledger.Record(record);
+            else logger.LogWarning("A turn of a caller that is not a user was not recorded in the usage ledger");
+        }
     }
 }
