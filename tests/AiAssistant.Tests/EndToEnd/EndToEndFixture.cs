@@ -168,6 +168,48 @@ public sealed class EndToEndFixture : IAsyncLifetime
         return key;
     }
 
+    /// <summary>
+    /// Gives a built-in provider a new key, adds <paramref name="model"/> to its allowed models (other tests rely on the
+    /// ones there), and waits until every replica answers a turn on it; returns the key.
+    /// </summary>
+    public async Task<string> EnableBuiltInProviderAsync(string provider, string model)
+    {
+        var key = NewKey();
+        var settings = JsonNode.Parse(await Gateway.GetStringAsync("/settings"))!["data"]!;
+        var allowed = (settings[$"ai_{provider}_allowed_models"] as JsonArray)?.Select(m => m!.GetValue<string>()).ToList() ?? [];
+        await PatchSettingsAsync(new Dictionary<string, object>
+        {
+            [$"ai_{provider}_api_key"] = key,
+            [$"ai_{provider}_allowed_models"] = allowed.Append(model).Distinct().ToArray(),
+        });
+        var body = ChatBody(provider, model, "Ready?");
+        // every replica has the key once each answers the turn (a replica without it yet answers 503)
+        foreach (var replica in ChatReplicas)
+        {
+            using var direct = Client(replica.HttpUrl);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            System.Net.HttpStatusCode status;
+            do
+            {
+                Simulator.Enqueue(SimulatedReply.Text("Ready."));
+                using var probe = await direct.PostAsJsonAsync("/ai/chat", body);
+                status = probe.StatusCode;
+                await probe.Content.ReadAsStringAsync();
+            }
+            while (status != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline);
+            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        }
+        Simulator.ClearReplies();
+        return key;
+    }
+
+    /// <summary>A one-message chat body for <paramref name="provider"/>'s <paramref name="model"/>, with no tools.</summary>
+    public static object ChatBody(string provider, string model, string text) => new
+    {
+        provider, model, tools = Array.Empty<string>(),
+        messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text } } } },
+    };
+
     public static object ChatBody(string text, params string[] tools) => new
     {
         provider = "openai-compatible",
