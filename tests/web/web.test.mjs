@@ -126,6 +126,36 @@ test('an admin saves an OpenAI-compatible provider and sees its key masked after
   }
 });
 
+test('an admin sets a usage limit for a role and finds it after a reload', async () => {
+  const role = (await rest('POST', '/roles', { name: `Limited ${Math.random().toString(16).slice(2, 8)}` })).data;
+  const { page, context, problems } = await newPage();
+  await signIn(page, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  await page.getByRole('link', { name: 'Settings → AI' }).click();
+  const section = page.getByRole('region', { name: 'Usage Limits' });
+  const before = await section.getByRole('group', { name: /^Limit \d+$/ }).count();
+  await section.getByRole('button', { name: 'Add limit' }).click();
+  const limit = section.getByRole('group', { name: `Limit ${before + 1}` });
+  await limit.getByLabel('Role').selectOption({ label: role.name });
+  await limit.getByLabel('Requests per Minute').fill('1000');
+  await limit.getByLabel('Tokens per Day').fill('5000000');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.deepEqual((await rest('GET', '/settings')).data.ai_usage_limits.find((l) => l.role === role.id),
+    { role: role.id, requests_per_minute: 1000, tokens_per_day: 5000000 });
+
+  await page.reload();
+  const saved = page.getByRole('region', { name: 'Usage Limits' }).getByRole('group', { name: `Limit ${before + 1}` });
+  assert.equal(await saved.getByLabel('Role').inputValue(), role.id);
+  assert.equal(await saved.getByLabel('Requests per Minute').inputValue(), '1000');
+  await shot(page, 'settings-ai-limits');
+  await saved.getByRole('button', { name: 'Remove limit' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await rest('GET', '/settings')).data.ai_usage_limits.some((l) => l.role === role.id), false);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 async function openPanel(page) {
   await page.getByRole('button', { name: 'AI Assistant' }).click();
   const model = page.getByLabel('Model');
