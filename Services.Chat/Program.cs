@@ -51,5 +51,6 @@ app.UseDirectusErrors();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapChatApi();
+app.MapObjectApi();
 app.MapUsageApi();
 app.Run();

@@ -37,6 +37,20 @@ public static class ChatApi
         return TypedResults.Json(new { data = models });
     }
 
+    /// <summary>
+    /// The provider and client a request names, checked in the reference's order: the allowed-models list first (403),
+    /// then whether the provider has credentials (503). <c>/ai/chat</c> and <c>/ai/object</c> share it.
+    /// </summary>
+    internal static (ConfiguredProvider Provider, IChatClient Client) Resolve(ProviderSnapshot snapshot, string providerId, string model)
+    {
+        snapshot.Providers.TryGetValue(providerId, out var provider);
+        if (provider is { IsBuiltIn: true } && provider.Config.Models.All(m => m.Id != model))
+            throw DirectusException.Forbidden("Model not allowed for this provider");
+        if (provider?.Client is not { } client)
+            throw DirectusException.ServiceUnavailable(providerId, "No API key configured for LLM provider");
+        return (provider, client);
+    }
+
     private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, UsageLimiter limiter,
         UsageLedger ledger, TimeProvider time, ILogger<ChatTurn> logger, CancellationToken ct)
     {
@@ -58,12 +72,7 @@ public static class ChatApi
         var conversation = UiMessages.ToConversation(request.Messages);
 
         var snapshot = await providers.GetAsync(ct);
-        snapshot.Providers.TryGetValue(request.Provider, out var provider);
-        // The reference's order: the allowed-models list first (403), then whether the provider has credentials (503).
-        if (provider is { IsBuiltIn: true } && provider.Config.Models.All(m => m.Id != request.Model))
-            throw DirectusException.Forbidden("Model not allowed for this provider");
-        if (provider?.Client is not { } client)
-            throw DirectusException.ServiceUnavailable(request.Provider, "No API key configured for LLM provider");
+        var (provider, client) = Resolve(snapshot, request.Provider, request.Model);
         // A request that is let through counts towards the user's requests per minute (429 past a limit).
         await limiter.AdmitAsync(context, identity.UserId, UsageLimiter.For(snapshot.UsageLimits, identity.RoleId));
 

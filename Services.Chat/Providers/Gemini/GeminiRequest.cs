@@ -74,6 +74,12 @@ public static class GeminiRequest
         if (options?.MaxOutputTokens is { } max) generation["maxOutputTokens"] = max;
         if (options?.Temperature is { } temperature) generation["temperature"] = temperature;
         if (options?.Reasoning is not null) generation["thinkingConfig"] = new JsonObject { ["includeThoughts"] = true };
+        // structured output (/ai/object): JSON only, shaped by the schema
+        if (options?.ResponseFormat is ChatResponseFormatJson json)
+        {
+            generation["responseMimeType"] = "application/json";
+            if (json.Schema is { } schema) generation["responseJsonSchema"] = JsonNode.Parse(schema.GetRawText());
+        }
         if (generation.Count > 0) body["generationConfig"] = generation;
         return body;
     }
