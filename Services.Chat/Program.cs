@@ -8,6 +8,7 @@ using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Chat.Chat;
+using AiAssistant.Services.Chat.Files;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
 using AiAssistant.Services.Chat.Usage;
@@ -39,6 +40,7 @@ builder.Services.AddHealthChecks().AddCheck<ProviderSettingsLoaded>(ProviderSett
 builder.Services.AddSingleton<ToolExecutor>();
 builder.Services.AddSingleton<ChatTurn>();
 builder.AddUsageLedger();
+builder.Services.AddSingleton<ProviderFiles>();
 
 var app = builder.Build();
 // Every answer says which replica served it.
@@ -52,5 +54,6 @@ app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapChatApi();
 app.MapObjectApi();
+app.MapFilesApi();
 app.MapUsageApi();
 app.Run();
