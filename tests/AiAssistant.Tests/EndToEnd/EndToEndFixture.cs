@@ -182,22 +182,24 @@ public sealed class EndToEndFixture : IAsyncLifetime
             [$"ai_{provider}_api_key"] = key,
             [$"ai_{provider}_allowed_models"] = allowed.Append(model).Distinct().ToArray(),
         });
-        var body = ChatBody(provider, model, "Ready?");
-        // every replica has the key once each answers the turn (a replica without it yet answers 503)
+        // every replica has the key once the provider receives it from each (a replica without a key answers 503,
+        // one that has not yet heard of the change sends the old key)
         foreach (var replica in ChatReplicas)
         {
             using var direct = Client(replica.HttpUrl);
             var deadline = DateTime.UtcNow.AddSeconds(10);
-            System.Net.HttpStatusCode status;
+            var uses = false;
             do
             {
+                var probeId = "ready-" + Guid.NewGuid().ToString("N");
                 Simulator.Enqueue(SimulatedReply.Text("Ready."));
-                using var probe = await direct.PostAsJsonAsync("/ai/chat", body);
-                status = probe.StatusCode;
+                using var probe = await direct.PostAsJsonAsync("/ai/chat", ChatBody(provider, model, probeId));
                 await probe.Content.ReadAsStringAsync();
+                uses = probe.IsSuccessStatusCode && Simulator.Requests.Any(r => r.Body.Contains(probeId, StringComparison.Ordinal)
+                    && r.Headers.Values.Any(v => v.Contains(key, StringComparison.Ordinal)));
             }
-            while (status != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline);
-            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+            while (!uses && DateTime.UtcNow < deadline);
+            Assert.True(uses, $"replica {replica.Name} did not use the new {provider} key within 10 s");
         }
         Simulator.ClearReplies();
         return key;
