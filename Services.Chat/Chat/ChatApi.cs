@@ -69,7 +69,9 @@ public static class ChatApi
         }
         using var _ = body;
         var request = ChatRequest.Parse(body.RootElement);
-        var conversation = UiMessages.ToConversation(request.Messages);
+        var conversation = UiMessages.ToConversation(request.Messages, request.Provider);
+        if (conversation.DroppedFiles > 0)
+            logger.LogWarning("{Count} file parts without a {Provider} file id were left out of the turn", conversation.DroppedFiles, request.Provider);
 
         var snapshot = await providers.GetAsync(ct);
         var (provider, client) = Resolve(snapshot, request.Provider, request.Model);

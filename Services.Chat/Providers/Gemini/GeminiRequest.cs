@@ -33,6 +33,13 @@ public static class GeminiRequest
                     case TextContent text when text.Text.Length > 0:
                         parts.Add(new JsonObject { ["text"] = text.Text });
                         break;
+                    case HostedFileContent file:
+                        // a file of Gemini's Files API, by the URI its upload answered
+                        parts.Add(new JsonObject
+                        {
+                            ["fileData"] = new JsonObject { ["mimeType"] = file.MediaType ?? "application/octet-stream", ["fileUri"] = file.FileId },
+                        });
+                        break;
                     case FunctionCallContent call:
                         names[call.CallId] = call.Name;
                         var part = new JsonObject
