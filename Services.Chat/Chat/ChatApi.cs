@@ -51,6 +51,19 @@ public static class ChatApi
         return (provider, client);
     }
 
+    /// <summary>The request's JSON body; text that is not JSON is a 400 saying where.</summary>
+    internal static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException e)
+        {
+            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
+        }
+    }
+
     private static async Task Chat(HttpContext context, ProviderConfigCache providers, ChatTurn turn, ToolExecutor tools, UsageLimiter limiter,
         UsageLedger ledger, TimeProvider time, ILogger<ChatTurn> logger, CancellationToken ct)
     {
@@ -58,16 +71,7 @@ public static class ChatApi
         var identity = context.RequireApp();
         var caller = new Caller { UserId = identity.UserId, RoleId = identity.RoleId ?? "", Admin = identity.Admin, App = identity.App };
 
-        JsonDocument body;
-        try
-        {
-            body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
-        }
-        using var _ = body;
+        using var body = await ReadBodyAsync(context.Request, ct);
         var request = ChatRequest.Parse(body.RootElement);
         var conversation = UiMessages.ToConversation(request.Messages, request.Provider);
         if (conversation.DroppedFiles > 0)
@@ -107,10 +111,7 @@ public static class ChatApi
         finally
         {
             // after [DONE]: the ledger's writer takes it from here, off the stream's path
-            if (UsageRecord.Of(time.GetUtcNow(), identity.UserId, identity.RoleId, "chat", request.Provider, request.Model,
-                    provider.Config.Models.FirstOrDefault(m => m.Id == request.Model), usage, outcome) is { } record)
-                ledger.Record(record);
-            else logger.LogWarning("A turn of a caller that is not a user was not recorded in the usage ledger");
+            ledger.RecordTurn(time.GetUtcNow(), identity, "chat", provider, request.Model, usage, outcome);
         }
     }
 }

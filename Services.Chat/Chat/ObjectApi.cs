@@ -29,16 +29,7 @@ public static class ObjectApi
         TimeProvider time, ILogger<ObjectRequest> logger, CancellationToken ct)
     {
         var identity = context.RequireApp();
-        JsonDocument body;
-        try
-        {
-            body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            throw DirectusException.InvalidPayload($"The body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})");
-        }
-        using var _ = body;
+        using var body = await ChatApi.ReadBodyAsync(context.Request, ct);
         var request = ObjectRequest.Parse(body.RootElement);
         var snapshot = await providers.GetAsync(ct);
         var (provider, client) = ChatApi.Resolve(snapshot, request.Provider, request.Model);
@@ -102,9 +93,7 @@ public static class ObjectApi
         }
         finally
         {
-            if (UsageRecord.Of(time.GetUtcNow(), identity.UserId, identity.RoleId, "object", request.Provider, request.Model,
-                    provider.Config.Models.FirstOrDefault(m => m.Id == request.Model), usage, outcome) is { } record)
-                ledger.Record(record);
+            ledger.RecordTurn(time.GetUtcNow(), identity, "object", provider, request.Model, usage, outcome);
         }
     }
 }

@@ -1,5 +1,8 @@
 using System.Text;
 using System.Threading.Channels;
+using AiAssistant.ServiceDefaults.Access;
+using AiAssistant.Services.Chat.Providers;
+using AiAssistant.Services.Chat.ToolLoop;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -31,6 +34,15 @@ public sealed class UsageLedger(NpgsqlDataSource dataSource, UsageLimiter limite
 
     /// <summary>Records written so far.</summary>
     public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Records a turn of <paramref name="caller"/> on <paramref name="provider"/>'s <paramref name="model"/>, priced by its catalog entry.</summary>
+    public void RecordTurn(DateTimeOffset at, CallerIdentity caller, string endpoint, ConfiguredProvider provider, string model, TurnUsage usage, string outcome)
+    {
+        if (UsageRecord.Of(at, caller.UserId, caller.RoleId, endpoint, provider.Config.Id, model,
+                provider.Config.Models.FirstOrDefault(m => m.Id == model), usage, outcome) is { } record)
+            Record(record);
+        else logger.LogWarning("A turn of a caller that is not a user was not recorded in the usage ledger");
+    }
 
     public void Record(UsageRecord record)
     {
