@@ -93,9 +93,14 @@ public sealed class EndToEndFixture : IAsyncLifetime
     }
 
     /// <summary>One number from the content database (counts, keys), read past every service.</summary>
-    public async Task<long> ContentScalarAsync(string sql)
+    public Task<long> ContentScalarAsync(string sql) => ScalarAsync("content", sql);
+
+    /// <summary>One number from Chat's database (the usage ledger), read past every service.</summary>
+    public Task<long> ChatScalarAsync(string sql) => ScalarAsync("chat", sql);
+
+    private async Task<long> ScalarAsync(string database, string sql)
     {
-        await using var connection = new NpgsqlConnection(Postgres.ConnectionStringFor("content"));
+        await using var connection = new NpgsqlConnection(Postgres.ConnectionStringFor(database));
         await connection.OpenAsync();
         await using var cmd = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);

@@ -69,7 +69,7 @@ public sealed class ObjectEndToEndTests(EndToEndFixture e2e)
         using (var response = await client.PostAsJsonAsync("/ai/object", new { provider = "openai-compatible", model = "sim-model", prompt = "A book", outputSchema = Schema }))
             Assert.Equal(Answer, await response.Content.ReadAsStringAsync());
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (await ScalarAsync($"select count(*) from ai_usage where \"user\" = '{user.Id}' and endpoint = 'object' and total_tokens = 52 and outcome = 'ok'") == 0)
+        while (await e2e.ChatScalarAsync($"select count(*) from ai_usage where \"user\" = '{user.Id}' and endpoint = 'object' and total_tokens = 52 and outcome = 'ok'") == 0)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the object turn never reached the ledger");
             await Task.Delay(50);
@@ -96,13 +96,5 @@ public sealed class ObjectEndToEndTests(EndToEndFixture e2e)
         // a provider that refuses before its first token: an envelope, not a 200 with nothing in it
         e2e.Simulator.Enqueue(SimulatedReply.Error(400, "Invalid schema for response_format"));
         await Refused(new { provider = "openai-compatible", model = "sim-model", prompt = "p", outputSchema = Schema }, HttpStatusCode.BadGateway, "SERVICE_UNAVAILABLE");
-    }
-
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(e2e.Postgres.ConnectionStringFor("chat"));
-        await connection.OpenAsync();
-        await using var cmd = new Npgsql.NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

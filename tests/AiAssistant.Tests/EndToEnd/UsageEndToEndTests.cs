@@ -57,7 +57,7 @@ public sealed class UsageEndToEndTests(EndToEndFixture e2e)
         Assert.Equal(0, before["meta"]!["totals"]!["requests"]!.GetValue<long>());
 
         // what the ledger holds, read past every service
-        Assert.Equal(1, await ChatScalarAsync($"select count(*) from ai_usage where \"user\" = '{user.Id}' and outcome = 'ok' and endpoint = 'chat'"));
+        Assert.Equal(1, await e2e.ChatScalarAsync($"select count(*) from ai_usage where \"user\" = '{user.Id}' and outcome = 'ok' and endpoint = 'chat'"));
     }
 
     [Theory]
@@ -199,13 +199,5 @@ public sealed class UsageEndToEndTests(EndToEndFixture e2e)
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"GET /ai/usage{query} never showed what was expected: {text}");
             await Task.Delay(50);
         }
-    }
-
-    private async Task<long> ChatScalarAsync(string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(e2e.Postgres.ConnectionStringFor("chat"));
-        await connection.OpenAsync();
-        await using var cmd = new Npgsql.NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }
