@@ -8,8 +8,10 @@ using AiAssistant.ServiceDefaults.Grpc;
 using AiAssistant.ServiceDefaults.Messaging;
 using AiAssistant.ServiceDefaults.Redis;
 using AiAssistant.Services.Chat.Chat;
+using AiAssistant.Services.Chat.Files;
 using AiAssistant.Services.Chat.Providers;
 using AiAssistant.Services.Chat.ToolLoop;
+using AiAssistant.Services.Chat.Usage;
 using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -37,6 +39,8 @@ builder.Services.AddHostedService<SettingsVersionWatcher>();
 builder.Services.AddHealthChecks().AddCheck<ProviderSettingsLoaded>(ProviderSettingsLoaded.Name, tags: [AiAssistant.ServiceDefaults.Health.HealthTags.Ready]);
 builder.Services.AddSingleton<ToolExecutor>();
 builder.Services.AddSingleton<ChatTurn>();
+builder.AddUsageLedger();
+builder.Services.AddSingleton<ProviderFiles>();
 
 var app = builder.Build();
 // Every answer says which replica served it.
@@ -49,4 +53,7 @@ app.UseDirectusErrors();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.MapChatApi();
+app.MapObjectApi();
+app.MapFilesApi();
+app.MapUsageApi();
 app.Run();

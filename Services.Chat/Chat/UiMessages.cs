@@ -12,7 +12,8 @@ namespace AiAssistant.Services.Chat.Chat;
 public sealed record ApprovalResponse(string ToolCallId, string ToolName, string InputJson, string Id, string Signature, bool Approved);
 
 /// <summary>The conversation for the model, and the approval answers the turn must act on first.</summary>
-public sealed record Conversation(List<ChatMessage> Messages, IReadOnlyList<ApprovalResponse> Approvals);
+/// <remarks><paramref name="DroppedFiles"/>: file parts left out, having no provider file id for this provider.</remarks>
+public sealed record Conversation(List<ChatMessage> Messages, IReadOnlyList<ApprovalResponse> Approvals, int DroppedFiles = 0);
 
 /// <summary>
 /// AI SDK UI messages (<c>{id, role, parts:[…]}</c>) to chat messages: text parts become text, tool parts with an
@@ -20,8 +21,10 @@ public sealed record Conversation(List<ChatMessage> Messages, IReadOnlyList<Appr
 /// (<c>approval-responded</c>, in the last message only) become calls whose results the turn produces. Calls without
 /// an outcome (still awaiting approval, interrupted) are left out: a provider refuses a call without a result.
 /// Each step of an assistant message (<c>step-start</c>) becomes its own assistant message and tool results, as the AI
-/// SDK's <c>convertToModelMessages</c> does; a reasoning part goes back only with its signature (<see cref="ProviderMetadata"/>),
-/// and files are not sent back.
+/// SDK's <c>convertToModelMessages</c> does; a reasoning part goes back only with its signature (<see cref="ProviderMetadata"/>).
+/// A <c>file</c> part reaches the model as the provider's own file (<see cref="HostedFileContent"/>, the id
+/// <c>POST /ai/files</c> answered, in <c>providerMetadata.directus.fileId</c>), as the reference's
+/// <c>transformFilePartsForProvider</c> does; one without an id, or uploaded to another provider, is dropped and counted.
 /// </summary>
 public static class UiMessages
 {
@@ -32,8 +35,10 @@ public static class UiMessages
 
     public static List<ChatMessage> ToChatMessages(JsonElement messages) => ToConversation(messages).Messages;
 
-    public static Conversation ToConversation(JsonElement messages)
+    /// <param name="provider">The request's provider: a file uploaded to another one is dropped.</param>
+    public static Conversation ToConversation(JsonElement messages, string? provider = null)
     {
+        var dropped = 0;
         var result = new List<ChatMessage>();
         var approvals = new List<ApprovalResponse>();
         var index = 0;
@@ -65,6 +70,11 @@ public static class UiMessages
                 var type = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
                 if (type == "text" && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
                     contents.Add(new TextContent(text.GetString()));
+                else if (type == "file")
+                {
+                    if (ProviderFile(part, provider) is { } file) contents.Add(file);
+                    else dropped++;
+                }
                 else if (role != "assistant") continue;
                 else if (type == "step-start") EndStep();
                 // a signed reasoning goes back (Anthropic wants it before a call); an unsigned one is only for the reader
@@ -75,7 +85,22 @@ public static class UiMessages
             }
             EndStep();
         }
-        return new Conversation(result, approvals);
+        return new Conversation(result, approvals, dropped);
+    }
+
+    /// <summary>A file part's provider file: <c>providerMetadata.directus.fileId</c> (and its <c>provider</c>, when given, this one).</summary>
+    private static HostedFileContent? ProviderFile(JsonElement part, string? provider)
+    {
+        if (!part.TryGetProperty("providerMetadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object
+            || !metadata.TryGetProperty("directus", out var directus) || directus.ValueKind != JsonValueKind.Object)
+            return null;
+        var fileId = String(directus, "fileId");
+        var uploadedTo = String(directus, "provider");
+        if (fileId.Length == 0 || (provider is not null && uploadedTo.Length > 0 && uploadedTo != provider)) return null;
+        var file = new HostedFileContent(fileId);
+        if (String(part, "mediaType") is { Length: > 0 } mediaType) file.MediaType = mediaType;
+        if (String(part, "filename") is { Length: > 0 } name) file.Name = name;
+        return file;
     }
 
     private static void AddToolPart(JsonElement part, string type, List<AIContent> calls, List<AIContent> results, List<ApprovalResponse>? approvals)

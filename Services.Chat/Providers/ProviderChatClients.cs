@@ -84,15 +84,33 @@ public sealed class ProviderChatClients(IHttpClientFactory httpClients)
     public IChatClient CreateGemini(Uri baseUrl, string apiKey) =>
         Wrap(new Gemini.GeminiChatClient(httpClients.CreateClient(HttpClientName), baseUrl, apiKey), ProviderTypes.Google, baseUrl, apiKey);
 
-    /// <summary>Only <c>x-api-key</c> carries the key: no <c>Authorization</c> header leaves for Anthropic.</summary>
+    /// <summary>
+    /// Only <c>x-api-key</c> carries the key: no <c>Authorization</c> header leaves for Anthropic. A request that names
+    /// an uploaded file (<c>source: {type: "file", file_id}</c>, from <c>POST /ai/files</c>) also gets the Files API's
+    /// beta header, which the SDK does not add, as the reference's <c>createAnthropicWithFileSupport</c> does.
+    /// </summary>
     private sealed class AnthropicKeyHeader(string apiKey) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             request.Headers.Authorization = null;
             request.Headers.Remove("x-api-key");
             request.Headers.TryAddWithoutValidation("x-api-key", apiKey);
-            return base.SendAsync(request, cancellationToken);
+            if (request.Content is { } content)
+            {
+                await content.LoadIntoBufferAsync(cancellationToken);
+                if ((await content.ReadAsStringAsync(cancellationToken)).Contains("\"file_id\"", StringComparison.Ordinal))
+                {
+                    var betas = request.Headers.TryGetValues("anthropic-beta", out var given) ? string.Join(",", given) : "";
+                    if (!betas.Contains(Files.ProviderFiles.AnthropicFilesBeta, StringComparison.Ordinal))
+                    {
+                        request.Headers.Remove("anthropic-beta");
+                        request.Headers.TryAddWithoutValidation("anthropic-beta",
+                            betas.Length > 0 ? $"{betas},{Files.ProviderFiles.AnthropicFilesBeta}" : Files.ProviderFiles.AnthropicFilesBeta);
+                    }
+                }
+            }
+            return await base.SendAsync(request, cancellationToken);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class ProviderSnapshot : IDisposable
     {
         Version = config.Version;
         SystemPrompt = config.SystemPrompt;
+        UsageLimits = [.. config.UsageLimits];
         foreach (var p in config.Providers)
         {
             IChatClient? client = null;
@@ -45,6 +46,8 @@ public sealed class ProviderSnapshot : IDisposable
 
     public long Version { get; }
     public string SystemPrompt { get; }
+    /// <summary>Settings → AI's per-user limits by role (<c>ai_usage_limits</c>).</summary>
+    public IReadOnlyList<UsageLimit> UsageLimits { get; }
     /// <summary>By the id chat requests name: openai, anthropic, google, openai-compatible, openai-compatible:&lt;id&gt;.</summary>
     public Dictionary<string, ConfiguredProvider> Providers { get; } = new();
 

@@ -104,7 +104,7 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
     /// <summary>OpenAI's <c>{"error":{"message":…}}</c> (or <c>{"error":"…"}</c>); otherwise the start of the body.</summary>
     private static string ErrorMessage(System.ClientModel.Primitives.PipelineResponse? response) => ErrorMessage(response?.Content?.ToString());
 
-    private static string ErrorMessage(string? body)
+    internal static string ErrorMessage(string? body)
     {
         body ??= "";
         try
@@ -122,9 +122,13 @@ public sealed partial class ProviderErrorChatClient(IChatClient inner, string pr
     /// Providers echo a rejected key, whole or in part (OpenAI shows its start and its last four characters): any word
     /// that shares four characters in a row with the key is masked, so no part of it reaches a log, a trace or the browser.
     /// </summary>
-    private string Scrub(string message) => apiKey.Length < 4 ? message : Words().Replace(message, m => SharesKeyPart(m.ValueSpan) ? "**********" : m.Value);
+    private string Scrub(string message) => Scrub(message, apiKey);
 
-    private bool SharesKeyPart(ReadOnlySpan<char> word)
+    /// <summary>The same masking for any provider answer (file uploads too).</summary>
+    internal static string Scrub(string message, string apiKey) =>
+        apiKey.Length < 4 ? message : Words().Replace(message, m => SharesKeyPart(m.ValueSpan, apiKey) ? "**********" : m.Value);
+
+    private static bool SharesKeyPart(ReadOnlySpan<char> word, string apiKey)
     {
         for (var i = 0; i + 4 <= word.Length; i++)
             if (apiKey.AsSpan().IndexOf(word.Slice(i, 4), StringComparison.Ordinal) >= 0) return true;

@@ -46,6 +46,27 @@ public static class ProviderRequests
     }
 
     /// <summary>
+    /// What a <c>/ai/object</c> request gets: no system prompt (the reference's <c>streamObject</c> sends the prompt
+    /// alone), OpenAI's stateless options, a compatible model's <c>providerOptions</c>, Anthropic's output limit.
+    /// </summary>
+    public static void ShapeObject(ConfiguredProvider provider, string model, ChatOptions options)
+    {
+        var entry = provider.Config.Models.FirstOrDefault(m => m.Id == model);
+        switch (provider.Config.Type)
+        {
+            case ProviderTypes.OpenAi:
+                options.RawRepresentationFactory = _ => OpenAiResponse(entry is { Reasoning: true });
+                break;
+            case ProviderTypes.OpenAiCompatible when entry is { ProviderOptionsJson.Length: > 0 }:
+                options.RawRepresentationFactory = _ => CompatibleOptions(entry.ProviderOptionsJson);
+                break;
+            case ProviderTypes.Anthropic when options.MaxOutputTokens is null && entry is { Output: > 0 }:
+                options.MaxOutputTokens = entry.Output;
+                break;
+        }
+    }
+
+    /// <summary>
     /// Stateless: nothing stored at OpenAI, the whole input each time. Reasoning models get the reference's options: a
     /// summary (<c>auto</c>) to stream, and the encrypted reasoning to carry back on the tool loop's next step.
     /// </summary>

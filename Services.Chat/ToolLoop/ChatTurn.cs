@@ -26,12 +26,13 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
         error = new { code = "INVALID_PAYLOAD", message = "The tool's arguments are not a valid JSON object.", recoverable = true },
     });
 
-    public async Task RunAsync(IChatClient client, ChatOptions options, Conversation conversation, Caller caller, ToolScope scope,
-        IReadOnlySet<string> clientTools, UiMessageStreamWriter stream, CancellationToken ct)
+    /// <summary>Streams the turn, adding the provider's token figures to <paramref name="usage"/> as they come.</summary>
+    /// <returns>Whether the turn was answered (<c>ok</c>) or ended in an <c>error</c> chunk.</returns>
+    public async Task<string> RunAsync(IChatClient client, ChatOptions options, Conversation conversation, Caller caller, ToolScope scope,
+        IReadOnlySet<string> clientTools, UiMessageStreamWriter stream, TurnUsage usage, CancellationToken ct)
     {
         var messages = conversation.Messages;
         stream.Write("start");
-        var usage = new TurnUsage();
         var finishReason = "stop";
         try
         {
@@ -154,13 +155,14 @@ public sealed class ChatTurn(ToolExecutor tools, ILogger<ChatTurn> logger)
         {
             stream.Write("error", static (w, m) => w.WriteString("errorText", m), e.Message);
             await stream.WriteDoneAsync(ct);
-            return;
+            return "error";
         }
 
         // The reference's order: finish, then its own data-usage frame, then [DONE].
         stream.Write("finish", static (w, reason) => w.WriteString("finishReason", reason), finishReason);
         stream.Write("data-usage", static (w, u) => u.WriteData(w), usage);
         await stream.WriteDoneAsync(ct);
+        return "ok";
     }
 
     /// <summary>

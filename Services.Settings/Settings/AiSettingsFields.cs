@@ -29,6 +29,8 @@ public static partial class AiSettingsFields
     public const string CompatibleProviders = "ai_openai_compatible_providers";
 
     public const string SystemPrompt = "ai_system_prompt";
+    /// <summary>Beyond the reference: per-user limits by role, <c>[{role, requests_per_minute, tokens_per_day}]</c>.</summary>
+    public const string UsageLimits = "ai_usage_limits";
     public const string McpEnabled = "mcp_enabled";
     public const string McpAllowDeletes = "mcp_allow_deletes";
     public const string McpPromptsCollection = "mcp_prompts_collection";
@@ -56,7 +58,7 @@ public static partial class AiSettingsFields
     [
         OpenAiKey, AnthropicKey, GoogleKey, OpenAiAllowed, AnthropicAllowed, GoogleAllowed,
         CompatibleName, CompatibleBaseUrl, CompatibleApiKey, CompatibleHeaders, CompatibleModels, CompatibleProviders,
-        SystemPrompt, McpEnabled, McpAllowDeletes, McpPromptsCollection, McpSystemPromptEnabled, McpSystemPrompt,
+        SystemPrompt, UsageLimits, McpEnabled, McpAllowDeletes, McpPromptsCollection, McpSystemPromptEnabled, McpSystemPrompt,
     ];
 
     /// <summary>Top-level secret fields (each compatible provider's key is a secret of its own, see <see cref="CompatibleKeyField"/>).</summary>
@@ -75,6 +77,7 @@ public static partial class AiSettingsFields
         McpAllowDeletes => false,
         McpSystemPromptEnabled => true,
         CompatibleProviders => new JsonArray(),
+        UsageLimits => new JsonArray(),
         _ => null,
     };
 
@@ -102,6 +105,7 @@ public static partial class AiSettingsFields
             CompatibleModels => Models(field, field, value),
             OpenAiAllowed or AnthropicAllowed or GoogleAllowed => AllowedModels(field, value),
             CompatibleProviders => Providers(value),
+            UsageLimits => Limits(value),
             _ => throw Invalid(field, $"\"{field}\" is not a setting that can be changed"),
         };
     }
@@ -149,6 +153,51 @@ public static partial class AiSettingsFields
         }
         return result;
     }
+
+    /// <summary>
+    /// <c>ai_usage_limits</c>: at most one entry per role and one without (<c>role: null</c>, everyone whose role has
+    /// none); each limit a whole number ≥ 1 or null for none. Whether each role exists is checked by the store.
+    /// </summary>
+    private static JsonArray Limits(JsonNode value)
+    {
+        const string field = UsageLimits;
+        if (value is not JsonArray array) throw Invalid(field, $"\"{field}\" must be a list of {{role, requests_per_minute, tokens_per_day}}");
+        var roles = new HashSet<string>();
+        var result = new JsonArray();
+        for (var i = 0; i < array.Count; i++)
+        {
+            var at = $"{field}[{i}]";
+            if (array[i] is not JsonObject item) throw Invalid(field, $"\"{at}\" must be an object");
+            foreach (var (key, _) in item)
+                if (key is not ("role" or "requests_per_minute" or "tokens_per_day"))
+                    throw Invalid(field, $"\"{at}.{key}\" is not a limit field (role, requests_per_minute, tokens_per_day)");
+            string? role = null;
+            if (item["role"] is not null)
+            {
+                if (item["role"] is not JsonValue r || r.GetValueKind() != JsonValueKind.String || !Guid.TryParse(r.GetValue<string>(), out var id))
+                    throw Invalid(field, $"\"{at}.role\" must be a role id or null (everyone else)");
+                role = id.ToString();
+            }
+            if (!roles.Add(role ?? "")) throw Invalid(field, role is null ? $"\"{at}.role\": only one limit may be without a role" : $"\"{at}.role\" repeats the role {role}");
+            long? Limit(string key, long max)
+            {
+                if (item[key] is null) return null;
+                if (item[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n) && n >= 1 && n <= max) return n;
+                throw Invalid(field, $"\"{at}.{key}\" must be a whole number from 1 to {max:N0}, or null for no limit");
+            }
+            result.Add(new JsonObject
+            {
+                ["role"] = role,
+                ["requests_per_minute"] = Limit("requests_per_minute", 1_000_000),
+                ["tokens_per_day"] = Limit("tokens_per_day", 1_000_000_000_000),
+            });
+        }
+        return result;
+    }
+
+    /// <summary>The role ids <c>ai_usage_limits</c> names (validated).</summary>
+    public static IEnumerable<Guid> LimitRoles(JsonArray limits) =>
+        limits.Select(l => l!["role"]?.GetValue<string>()).OfType<string>().Select(Guid.Parse);
 
     private static string Slug(string name)
     {

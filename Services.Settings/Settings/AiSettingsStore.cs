@@ -158,6 +158,8 @@ public sealed class AiSettingsStore(
                     changed.Add(field);
                 providers = stored;
             }
+            else if (field == F.UsageLimits && value is JsonArray limits && await MissingRoleAsync(connection, tx, limits, ct) is { } missing)
+                throw DirectusException.InvalidPayload($"\"{F.UsageLimits}\" names the role {missing}, which does not exist", F.UsageLimits);
             else if (!JsonNode.DeepEquals(Value(values, field), value))
             {
                 values[field] = value?.DeepClone();
@@ -209,6 +211,14 @@ public sealed class AiSettingsStore(
         var (version, values) = await LoadValuesAsync(connection, null, forUpdate: false, ct);
         var secrets = await LoadSecretsAsync(connection, ct);
         var config = new AiConfig { Version = version, SystemPrompt = Value(values, F.SystemPrompt)?.GetValue<string>() ?? "" };
+        if (Value(values, F.UsageLimits) is JsonArray limits)
+            foreach (var l in limits)
+                config.UsageLimits.Add(new UsageLimit
+                {
+                    Role = l!["role"]?.GetValue<string>() ?? "",
+                    RequestsPerMinute = (int)(l["requests_per_minute"]?.GetValue<long>() ?? 0),
+                    TokensPerDay = l["tokens_per_day"]?.GetValue<long>() ?? 0,
+                });
 
         foreach (var (type, keyField, allowedField) in F.BuiltInProviders)
         {
@@ -249,6 +259,19 @@ public sealed class AiSettingsStore(
             config.Providers.Add(provider);
         }
         return config;
+    }
+
+    /// <summary>The first role of <paramref name="limits"/> that is not in <c>access_roles</c>, or null.</summary>
+    private static async Task<Guid?> MissingRoleAsync(NpgsqlConnection connection, NpgsqlTransaction tx, JsonArray limits, CancellationToken ct)
+    {
+        var named = F.LimitRoles(limits).ToArray();
+        if (named.Length == 0) return null;
+        await using var cmd = new NpgsqlCommand("select id from access_roles where id = any($1)", connection, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = named });
+        var found = new HashSet<Guid>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) found.Add(reader.GetGuid(0));
+        return named.Where(r => !found.Contains(r)).Cast<Guid?>().FirstOrDefault();
     }
 
     /// <summary>The MCP settings for Tools (gRPC GetMcpConfig): no secret among them; a field never written is its default.</summary>

@@ -7,6 +7,9 @@ internal sealed class ProviderScript
 {
     private readonly ConcurrentQueue<SimulatedReply> replies = new();
     private volatile SimulatedReply fixedReply = SimulatedReply.Text(SimulatorServer.FixedReplyText);
+    /// <summary>The providers' file APIs and the files they took.</summary>
+    public Wire.FileEndpoints Files { get; } = new();
+
     private volatile Pacing defaultPacing = Pacing.None;
     private volatile string? requiredApiKey;
     private volatile IReadOnlyList<string> models = ["gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-4o-mini"];

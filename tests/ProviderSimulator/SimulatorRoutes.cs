@@ -51,8 +51,17 @@ internal sealed class SimulatorRoutes(ProviderScript script)
             return;
         }
 
+        if (request.Method == "POST" && path == "/upload/v1beta/files")
+        {
+            await script.Files.GeminiUploadAsync(context, body);
+            return;
+        }
+
         switch (request.Method, route)
         {
+            case ("POST", "/files"):
+                await script.Files.MultipartAsync(context, body);
+                break;
             case ("POST", "/chat/completions"):
                 await openAi.CompleteAsync(context, body);
                 break;

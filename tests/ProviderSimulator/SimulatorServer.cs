@@ -119,6 +119,9 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     public void Enqueue(params SimulatedReply[] replies) => script.Enqueue(replies);
 
+    /// <summary>The files the simulated file APIs took, by the id (Gemini: the URI) they answered.</summary>
+    public IReadOnlyDictionary<string, Wire.SimulatedFile> Uploads => script.Files.Uploads;
+
     public void ClearReplies() => script.ClearReplies();
 
     public void ClearRequests() => script.Log.Clear();

@@ -126,6 +126,36 @@ test('an admin saves an OpenAI-compatible provider and sees its key masked after
   }
 });
 
+test('an admin sets a usage limit for a role and finds it after a reload', async () => {
+  const role = (await rest('POST', '/roles', { name: `Limited ${Math.random().toString(16).slice(2, 8)}` })).data;
+  const { page, context, problems } = await newPage();
+  await signIn(page, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  await page.getByRole('link', { name: 'Settings → AI' }).click();
+  const section = page.getByRole('region', { name: 'Usage Limits' });
+  const before = await section.getByRole('group', { name: /^Limit \d+$/ }).count();
+  await section.getByRole('button', { name: 'Add limit' }).click();
+  const limit = section.getByRole('group', { name: `Limit ${before + 1}` });
+  await limit.getByLabel('Role').selectOption({ label: role.name });
+  await limit.getByLabel('Requests per Minute').fill('1000');
+  await limit.getByLabel('Tokens per Day').fill('5000000');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.deepEqual((await rest('GET', '/settings')).data.ai_usage_limits.find((l) => l.role === role.id),
+    { role: role.id, requests_per_minute: 1000, tokens_per_day: 5000000 });
+
+  await page.reload();
+  const saved = page.getByRole('region', { name: 'Usage Limits' }).getByRole('group', { name: `Limit ${before + 1}` });
+  assert.equal(await saved.getByLabel('Role').inputValue(), role.id);
+  assert.equal(await saved.getByLabel('Requests per Minute').inputValue(), '1000');
+  await shot(page, 'settings-ai-limits');
+  await saved.getByRole('button', { name: 'Remove limit' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await rest('GET', '/settings')).data.ai_usage_limits.some((l) => l.role === role.id), false);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 async function openPanel(page) {
   await page.getByRole('button', { name: 'AI Assistant' }).click();
   const model = page.getByLabel('Model');
@@ -291,6 +321,48 @@ test('a prompt of the prompts collection, its variable filled in a dialog, reach
   } finally {
     await rest('PATCH', '/settings', { mcp_prompts_collection: null });
   }
+});
+
+test('an attachment is uploaded to the provider and reaches the model as its file', async () => {
+  // OpenAI (the simulator, through AI_OPENAI_BASE_URL) has a file API; the compatible provider has none
+  const { data: settings } = await rest('GET', '/settings');
+  const allowed = [...new Set([...(settings.ai_openai_allowed_models ?? []), 'gpt-5.4-mini'])];
+  await rest('PATCH', '/settings', { ai_openai_api_key: `sk-files-${Math.random().toString(16).slice(2)}`, ai_openai_allowed_models: allowed });
+  const started = Date.now();
+  for (let inARow = 0; inARow < 6;) {
+    assert.ok(Date.now() - started < 15000, 'every replica lists the OpenAI model within 15 s');
+    const listed = (await rest('GET', '/ai/models')).data.some((m) => m.provider === 'openai' && m.model === 'gpt-5.4-mini');
+    inARow = listed ? inARow + 1 : 0;
+    if (!listed) await new Promise((r) => setTimeout(r, 100));
+  }
+  const { page, context, problems } = await newPage();
+  await signIn(page, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  const panel = await openPanel(page);
+  assert.equal(await panel.getByRole('button', { name: 'Attach' }).count(), 0, 'no attachments for a provider without a file API');
+  await page.getByLabel('Model').selectOption('openai:gpt-5.4-mini');
+  await panel.getByLabel('Attach a file').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('PK') });
+  await panel.getByRole('alert').filter({ hasText: 'cannot be attached' }).waitFor();
+  await panel.getByLabel('Attach a file').setInputFiles({ name: 'notes.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 notes') });
+  await panel.getByRole('list', { name: 'Attachments' }).getByText('notes.pdf').waitFor();
+  await shot(page, 'attachment');
+  await script({ text: 'Read your notes.' });
+  const probe = `What do my notes say ${Math.random().toString(16).slice(2)}`;
+  await panel.getByLabel('Message').fill(probe);
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await panel.getByText('Read your notes.').waitFor();
+  await panel.locator('.message.user .file-chip', { hasText: 'notes.pdf' }).waitFor();
+  assert.equal(await panel.getByRole('list', { name: 'Attachments' }).count(), 0, 'sent attachments leave the composer');
+
+  const requests = await (await fetch(`${env.SIM_URL}/_sim/requests`)).json();
+  const uploadRequest = requests.filter((r) => r.path === '/v1/files').at(-1);
+  assert.ok(uploadRequest?.body.includes('%PDF-1.4 notes'), 'the file went to the provider\'s file API');
+  const turn = requests.filter((r) => r.body.includes(probe)).at(-1);
+  assert.ok(turn, 'the simulator saw the chat turn');
+  const parts = JSON.parse(turn.body).input.flatMap((i) => i.content ?? []);
+  assert.ok(parts.some((p) => p.type === 'input_file' && /^file-/.test(p.file_id)), `the turn names the uploaded file: ${turn.body.slice(0, 400)}`);
+  await page.getByRole('button', { name: 'Clear' }).click();
+  assert.deepEqual(problems, []);
+  await context.close();
 });
 
 test('AI_ENABLED=false hides the panel', async () => {

@@ -33,6 +33,13 @@ public static class GeminiRequest
                     case TextContent text when text.Text.Length > 0:
                         parts.Add(new JsonObject { ["text"] = text.Text });
                         break;
+                    case HostedFileContent file:
+                        // a file of Gemini's Files API, by the URI its upload answered
+                        parts.Add(new JsonObject
+                        {
+                            ["fileData"] = new JsonObject { ["mimeType"] = file.MediaType ?? "application/octet-stream", ["fileUri"] = file.FileId },
+                        });
+                        break;
                     case FunctionCallContent call:
                         names[call.CallId] = call.Name;
                         var part = new JsonObject
@@ -74,6 +81,12 @@ public static class GeminiRequest
         if (options?.MaxOutputTokens is { } max) generation["maxOutputTokens"] = max;
         if (options?.Temperature is { } temperature) generation["temperature"] = temperature;
         if (options?.Reasoning is not null) generation["thinkingConfig"] = new JsonObject { ["includeThoughts"] = true };
+        // structured output (/ai/object): JSON only, shaped by the schema
+        if (options?.ResponseFormat is ChatResponseFormatJson json)
+        {
+            generation["responseMimeType"] = "application/json";
+            if (json.Schema is { } schema) generation["responseJsonSchema"] = JsonNode.Parse(schema.GetRawText());
+        }
         if (generation.Count > 0) body["generationConfig"] = generation;
         return body;
     }

@@ -295,7 +295,7 @@ public sealed class ProviderClientTests : IAsyncLifetime
         // No server tool runs in these turns, so the Tools service is never called.
         var turn = new ChatTurn(new ToolExecutor(null!, NullLogger<ToolExecutor>.Instance), NullLogger<ChatTurn>.Instance);
         await turn.RunAsync(client, Options(tools: tools), new Conversation(Hello(), []), new(), new AiAssistant.Contracts.Tools.ToolScope(),
-            clientTools.ToHashSet(), stream, CancellationToken.None);
+            clientTools.ToHashSet(), stream, new TurnUsage(), CancellationToken.None);
         return EndToEnd.ChatStream.Parse(Encoding.UTF8.GetString(output.ToArray()), null);
     }
 

@@ -84,7 +84,7 @@ public sealed class ProvidersTests : IAsyncLifetime
         var configured = snapshot.Providers[provider];
         ProviderRequests.Shape(configured, model, messages, options, "Be brief.", contextBlock);
         await turn.RunAsync(configured.Client!, options, new Conversation(messages, []), new(), new AiAssistant.Contracts.Tools.ToolScope(),
-            new HashSet<string> { "ask_user" }, stream, ct);
+            new HashSet<string> { "ask_user" }, stream, new TurnUsage(), ct);
         return EndToEnd.ChatStream.Parse(Encoding.UTF8.GetString(output.ToArray()), null);
     }
 

@@ -93,9 +93,14 @@ public sealed class EndToEndFixture : IAsyncLifetime
     }
 
     /// <summary>One number from the content database (counts, keys), read past every service.</summary>
-    public async Task<long> ContentScalarAsync(string sql)
+    public Task<long> ContentScalarAsync(string sql) => ScalarAsync("content", sql);
+
+    /// <summary>One number from Chat's database (the usage ledger), read past every service.</summary>
+    public Task<long> ChatScalarAsync(string sql) => ScalarAsync("chat", sql);
+
+    private async Task<long> ScalarAsync(string database, string sql)
     {
-        await using var connection = new NpgsqlConnection(Postgres.ConnectionStringFor("content"));
+        await using var connection = new NpgsqlConnection(Postgres.ConnectionStringFor(database));
         await connection.OpenAsync();
         await using var cmd = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
@@ -167,6 +172,50 @@ public sealed class EndToEndFixture : IAsyncLifetime
         Assert.Empty(await ReplicasNotUsingAsync(key, TimeSpan.FromSeconds(10)));
         return key;
     }
+
+    /// <summary>
+    /// Gives a built-in provider a new key, adds <paramref name="model"/> to its allowed models (other tests rely on the
+    /// ones there), and waits until every replica answers a turn on it; returns the key.
+    /// </summary>
+    public async Task<string> EnableBuiltInProviderAsync(string provider, string model)
+    {
+        var key = NewKey();
+        var settings = JsonNode.Parse(await Gateway.GetStringAsync("/settings"))!["data"]!;
+        var allowed = (settings[$"ai_{provider}_allowed_models"] as JsonArray)?.Select(m => m!.GetValue<string>()).ToList() ?? [];
+        await PatchSettingsAsync(new Dictionary<string, object>
+        {
+            [$"ai_{provider}_api_key"] = key,
+            [$"ai_{provider}_allowed_models"] = allowed.Append(model).Distinct().ToArray(),
+        });
+        // every replica has the key once the provider receives it from each (a replica without a key answers 503,
+        // one that has not yet heard of the change sends the old key)
+        foreach (var replica in ChatReplicas)
+        {
+            using var direct = Client(replica.HttpUrl);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            var uses = false;
+            do
+            {
+                var probeId = "ready-" + Guid.NewGuid().ToString("N");
+                Simulator.Enqueue(SimulatedReply.Text("Ready."));
+                using var probe = await direct.PostAsJsonAsync("/ai/chat", ChatBody(provider, model, probeId));
+                await probe.Content.ReadAsStringAsync();
+                uses = probe.IsSuccessStatusCode && Simulator.Requests.Any(r => r.Body.Contains(probeId, StringComparison.Ordinal)
+                    && r.Headers.Values.Any(v => v.Contains(key, StringComparison.Ordinal)));
+            }
+            while (!uses && DateTime.UtcNow < deadline);
+            Assert.True(uses, $"replica {replica.Name} did not use the new {provider} key within 10 s");
+        }
+        Simulator.ClearReplies();
+        return key;
+    }
+
+    /// <summary>A one-message chat body for <paramref name="provider"/>'s <paramref name="model"/>, with no tools.</summary>
+    public static object ChatBody(string provider, string model, string text) => new
+    {
+        provider, model, tools = Array.Empty<string>(),
+        messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text } } } },
+    };
 
     public static object ChatBody(string text, params string[] tools) => new
     {

@@ -16,38 +16,8 @@ public sealed class ProvidersEndToEndTests(EndToEndFixture e2e)
     [InlineData("openai", "gpt-5.4-mini", "Authorization", "/v1/responses")]
     public async Task A_built_in_provider_streams_a_turn_with_its_own_key_header(string provider, string model, string header, string path)
     {
-        var key = e2e.NewKey();
-        // the model joins the allowed ones, which other tests rely on
-        var settings = JsonNode.Parse(await e2e.Gateway.GetStringAsync("/settings"))!["data"]!;
-        var allowed = (settings[$"ai_{provider}_allowed_models"] as JsonArray)?.Select(m => m!.GetValue<string>()).ToList() ?? [];
-        await e2e.PatchSettingsAsync(new Dictionary<string, object>
-        {
-            [$"ai_{provider}_api_key"] = key,
-            [$"ai_{provider}_allowed_models"] = allowed.Append(model).Distinct().ToArray(),
-        });
-        var body = new
-        {
-            provider, model, tools = Array.Empty<string>(),
-            messages = new[] { new { id = "m1", role = "user", parts = new[] { new { type = "text", text = "Hello " + provider } } } },
-        };
-        // every replica has the key once each answers the turn (a replica without it yet answers 503)
-        foreach (var replica in e2e.ChatReplicas)
-        {
-            using var direct = e2e.Client(replica.HttpUrl);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            HttpStatusCode status;
-            do
-            {
-                e2e.Simulator.Enqueue(SimulatedReply.Text("Ready."));
-                using var probe = await direct.PostAsJsonAsync("/ai/chat", body);
-                status = probe.StatusCode;
-                await probe.Content.ReadAsStringAsync();
-            }
-            while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline);
-            Assert.Equal(HttpStatusCode.OK, status);
-        }
-        e2e.Simulator.ClearReplies();
-
+        var key = await e2e.EnableBuiltInProviderAsync(provider, model);
+        var body = EndToEndFixture.ChatBody(provider, model, "Hello " + provider);
         e2e.Simulator.ClearRequests();
         e2e.Simulator.Enqueue(SimulatedReply.Text($"Hello from {provider}.") with { Usage = new SimulatedUsage(500, 4, CachedTokens: 200) });
         var stream = await EndToEndFixture.ChatAsync(e2e.Gateway, body);
