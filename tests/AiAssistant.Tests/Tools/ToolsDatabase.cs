@@ -33,9 +33,12 @@ internal sealed class ToolsDatabase : IAsyncDisposable
     private readonly Grants _grants;
     private readonly IHost _host;
 
-    private ToolsDatabase(IHost host, Grants grants, string filesRoot)
+    private readonly ServersFixture _servers;
+    private readonly string _database;
+
+    private ToolsDatabase(IHost host, Grants grants, string filesRoot, ServersFixture servers, string database)
     {
-        (_host, _grants) = (host, grants);
+        (_host, _grants, _servers, _database) = (host, grants, servers, database);
         FilesRoot = filesRoot;
     }
 
@@ -60,6 +63,21 @@ internal sealed class ToolsDatabase : IAsyncDisposable
     {
         var database = prefix + "_" + Guid.NewGuid().ToString("N")[..8];
         await servers.Postgres.EnsureDatabasesAsync([database]);
+        var created = await HostAsync(servers, database);
+        var data = created.Services.GetRequiredService<NpgsqlDataSource>();
+        foreach (var schema in created.Services.GetServices<IDatabaseSchema>())
+        {
+            await using var cmd = data.CreateCommand(schema.Sql);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return created;
+    }
+
+    /// <summary>A second Tools replica over the same database (its own host, connections and Redis client): what two replicas share is only the servers.</summary>
+    public Task<ToolsDatabase> ReplicaAsync() => HostAsync(_servers, _database);
+
+    private static async Task<ToolsDatabase> HostAsync(ServersFixture servers, string database)
+    {
         var filesRoot = TestFolders.Create("tool-files");
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -79,15 +97,7 @@ internal sealed class ToolsDatabase : IAsyncDisposable
         builder.Services.AddAssistantTools();
         var grants = new Grants();
         builder.Services.AddSingleton<IPermissionSource>(grants);
-        var created = new ToolsDatabase(builder.Build(), grants, filesRoot);
-
-        var data = created.Services.GetRequiredService<NpgsqlDataSource>();
-        foreach (var schema in created.Services.GetServices<IDatabaseSchema>())
-        {
-            await using var cmd = data.CreateCommand(schema.Sql);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        return created;
+        return new ToolsDatabase(builder.Build(), grants, filesRoot, servers, database);
     }
 
     /// <summary>A user whose permissions are exactly <paramref name="rows"/> (an app user, not an admin).</summary>
