@@ -68,8 +68,7 @@ public static class FlowValidation
                 new("async", Kind.Boolean),
             },
             "webhook" => [new("method", Kind.Text, Allowed: ["GET", "POST"]), new("async", Kind.Boolean), new("return", Kind.Text), new("cacheEnabled", Kind.Boolean)],
-            // filter events (before the change, in its transaction) are not built yet: refused rather than stored and never run
-            "event" => [new("type", Kind.Text, Required: true, Allowed: ["action"]), new("scope", Kind.List, Required: true),
+            "event" => [new("type", Kind.Text, Required: true, Allowed: ["filter", "action"]), new("scope", Kind.List, Required: true),
                 new("collections", Kind.List), new("return", Kind.Text)],
             "schedule" => [new("cron", Kind.Text, Required: true)],
             _ => [new Option("return", Kind.Text)],

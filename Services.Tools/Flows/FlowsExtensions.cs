@@ -16,6 +16,7 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<FlowSchedules>();
         builder.Services.AddHostedService<FlowScheduler>();
         builder.Services.AddSingleton<Content.Items.IWriteFollower>(sp => sp.GetRequiredService<FlowEvents>());
+        builder.Services.AddSingleton<Content.Items.IWriteFilter, FlowFilters>();
         builder.Services.AddSingleton<IFlowOperation, ConditionOperation>();
         builder.Services.AddSingleton<IFlowOperation, ItemCreateOperation>();
         builder.Services.AddSingleton<IFlowOperation, ItemReadOperation>();
