@@ -28,6 +28,8 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<IFlowOperation, SleepOperation>();
         builder.Services.AddSingleton<IFlowOperation, TriggerOperation>();
         builder.Services.AddSingleton<IFlowOperation, RequestOperation>();
+        builder.Services.AddSingleton<IFlowOperation, ExecOperation>();
+        builder.Services.AddSingleton<IFlowOperation, JsonWebTokenOperation>();
         return builder;
     }
 }

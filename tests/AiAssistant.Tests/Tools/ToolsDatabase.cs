@@ -86,6 +86,8 @@ internal sealed class ToolsDatabase : IAsyncDisposable
             ["PublicUrl"] = PublicUrl,
             ["Files:Root"] = filesRoot,
             ["Files:Import:AllowedHosts:0"] = "localhost",
+            ["Flows:Exec:Timeout"] = "00:00:01",
+            ["Flows:EnvAllowList"] = "AIASSISTANT_TEST_FLOW_VISIBLE, AIASSISTANT_TEST_FLOW_UNSET",
         });
         builder.Services.AddLogging();
         builder.Services.AddSingleton(TimeProvider.System);
