@@ -58,6 +58,7 @@ app.MapActivityApi();
 app.MapFilesApi();
 app.MapAssetsApi();
 app.MapFlowsApi();
+app.MapNotificationsApi();
 app.MapToolCallsApi();
 app.MapPromptsCollectionApi();
 app.MapMcpEndpoint();

@@ -40,10 +40,12 @@ public static class FlowValidation
         ["exec"] = [new("code", Kind.Script, Required: true)],
         ["json-web-token"] = [new("operation", Kind.Text, Required: true, Allowed: ["sign", "verify", "decode"]), new("payload", Kind.Any),
             new("token", Kind.Text), new("secret", Kind.Text), new("options", Kind.Any)],
+        ["notification"] = [new("recipient", Kind.Any, Required: true), new("subject", Kind.Text, Required: true), new("message", Kind.Any),
+            new("collection", Kind.Text), new("item", Kind.Any)],
     };
 
     /// <summary>Directus types this engine does not run yet: named so the message says so rather than "unknown".</summary>
-    private static readonly string[] NotYet = ["mail", "notification"];
+    private static readonly string[] NotYet = ["mail"];
 
     public static readonly string[] Roots = ["$trigger", "$last", "$accountability", "$env"];
 

@@ -8,6 +8,7 @@ public static class FlowsExtensions
     public static IHostApplicationBuilder AddFlows(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IDatabaseSchema, FlowTables>();
+        builder.Services.AddSingleton<IDatabaseSchema, NotificationTables>();
         builder.Services.AddSingleton<FlowStore>();
         builder.Services.AddSingleton<FlowRunner>();
         builder.Services.AddSingleton<FlowTriggers>();
@@ -30,6 +31,7 @@ public static class FlowsExtensions
         builder.Services.AddSingleton<IFlowOperation, RequestOperation>();
         builder.Services.AddSingleton<IFlowOperation, ExecOperation>();
         builder.Services.AddSingleton<IFlowOperation, JsonWebTokenOperation>();
+        builder.Services.AddSingleton<IFlowOperation, NotificationOperation>();
         return builder;
     }
 }

@@ -280,4 +280,23 @@ public sealed class FlowRunnerTests(ServersFixture servers) : IAsyncLifetime
             Assert.Equal((400, "operations[0].options.code"), (e.Status, e.Extensions!["field"]));
         }
     }
+
+    [Fact]
+    public async Task A_notification_is_stored_for_each_recipient_from_the_trigger_s_user_and_a_bad_recipient_rejects()
+    {
+        const string Ann = "00000000-0000-0000-0000-0000000000e1", Bob = "00000000-0000-0000-0000-0000000000e2";
+        var flow = await FlowAsync("manual", "{}",
+            ("tell", "notification", """{"recipient":"{{ $trigger.to }}","subject":"{{ $trigger.what }} is ready","message":"See item {{ $trigger.item }}","collection":"articles","item":"{{ $trigger.item }}"}""", 1, null),
+            ("nobody", "notification", """{"recipient":"not-a-user","subject":"x"}""", null, null));
+        var run = await RunAsync(flow, $$"""{"to":"{{Ann}}, {{Bob}}","what":"Report","item":7}""");
+
+        Assert.Equal(2, run.Chain["tell"]!.AsArray().Count);
+        Assert.Equal("\"recipient\" must name users by their ids, not \"not-a-user\"", run.Chain["nobody"]!["message"]!.GetValue<string>());
+        await using var cmd = _db.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "select recipient::text, sender::text, subject, message, collection, item, status from directus_notifications order by recipient");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync()) rows.Add(string.Join("|", Enumerable.Range(0, 7).Select(i => reader.GetString(i))));
+        Assert.Equal([$"{Ann}|{ToolsDatabase.Admin.UserId}|Report is ready|See item 7|articles|7|inbox", $"{Bob}|{ToolsDatabase.Admin.UserId}|Report is ready|See item 7|articles|7|inbox"], rows);
+    }
 }

@@ -101,4 +101,37 @@ public sealed class FlowsApiTests(EndToEndFixture e2e)
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, $"/flows/trigger/{id}", """{"collection":"other","reason":"x"}""")).Status);
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{id}")).Status);
     }
+
+    [Fact]
+    public async Task A_flow_s_notification_is_read_and_archived_by_its_recipient_alone()
+    {
+        var recipient = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
+        var other = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
+        var (status, body) = await SendAsync(HttpMethod.Post, "/flows", $$$"""
+            {"name":"Tell","trigger":"manual","options":{"collections":["directus_files"]},"operation":"7b000000-0000-4000-8000-000000000001",
+             "operations":[{"id":"7b000000-0000-4000-8000-000000000001","key":"tell","type":"notification",
+               "options":{"recipient":["{{{recipient.Id}}}"],"subject":"Files {{ $trigger.body.keys }} checked","collection":"directus_files"} }]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var flow = body!["data"]!["id"]!.GetValue<string>();
+        (status, body) = await SendAsync(HttpMethod.Post, $"/flows/trigger/{flow}", """{"collection":"directus_files","keys":["f1"]}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var id = body!.GetValue<long>();
+
+        using var mine = AccessTestUsers.Client(e2e.GatewayUrl, recipient.StaticToken);
+        using var theirs = AccessTestUsers.Client(e2e.GatewayUrl, other.StaticToken);
+        (status, body) = await SendAsync(mine, HttpMethod.Get, "/notifications?filter[status][_eq]=inbox");
+        var notification = Assert.Single(body!["data"]!.AsArray())!;
+        Assert.Equal((id, "directus_files", "Files [\"f1\"] checked", "inbox"), (notification["id"]!.GetValue<long>(), notification["collection"]!.GetValue<string>(),
+            notification["subject"]!.GetValue<string>(), notification["status"]!.GetValue<string>()));
+        Assert.Empty((await SendAsync(theirs, HttpMethod.Get, "/notifications")).Body!["data"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(theirs, HttpMethod.Get, $"/notifications/{id}")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(theirs, HttpMethod.Patch, $"/notifications/{id}", """{"status":"archived"}""")).Status);
+
+        (status, body) = await SendAsync(mine, HttpMethod.Patch, $"/notifications/{id}", """{"subject":"mine now"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "subject"), (status, body!["errors"]![0]!["extensions"]!["field"]!.GetValue<string>()));
+        (status, body) = await SendAsync(mine, HttpMethod.Patch, $"/notifications/{id}", """{"status":"archived"}""");
+        Assert.Equal((HttpStatusCode.OK, "archived"), (status, body!["data"]!["status"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{flow}")).Status);
+    }
 }
