@@ -98,8 +98,8 @@ public sealed class NotificationOperation(NpgsqlDataSource dataSource) : IFlowOp
 }
 
 /// <summary>
-/// <c>/notifications</c> in Directus's shapes: a signed-in user reads their own (an admin everyone's) with
-/// <c>filter</c>, <c>limit</c> and <c>offset</c>, newest last, and archives one with <c>PATCH {"status":"archived"}</c>;
+/// <c>/notifications</c> in Directus's shapes: a signed-in user reads their own (an admin everyone's) with the query
+/// of <see cref="FlowQueries"/> (oldest first unless sorted), and archives one with <c>PATCH {"status":"archived"}</c>;
 /// another user's notification is 403, as an unknown one.
 /// </summary>
 public static class NotificationsApi
@@ -110,9 +110,7 @@ public static class NotificationsApi
         notifications.MapGet("", async (HttpContext context, NpgsqlDataSource data, CancellationToken ct) =>
         {
             var caller = context.RequireUser();
-            var reader = context.RequestServices.GetRequiredService<ItemsReader>();
-            var query = Content.Query.QueryParser.Parse(context.Request.Query);
-            return Results.Json(new JsonObject { ["data"] = FlowsApi.Select(await ReadAsync(data, caller, null, ct), query, reader.Context(caller.UserId, caller.RoleId, [])) });
+            return Results.Json(new JsonObject { ["data"] = FlowsApi.Select(await ReadAsync(data, caller, null, ct), context, NotificationTables.Notifications) });
         }).WithName("ReadNotifications");
         notifications.MapGet("/{id:long}", async (long id, HttpContext context, NpgsqlDataSource data, CancellationToken ct) =>
             Results.Json(new JsonObject { ["data"] = (await ReadAsync(data, context.RequireUser(), id, ct)).SingleOrDefault() ?? throw DirectusException.Forbidden() }))

@@ -131,7 +131,7 @@ public sealed partial class JsonWebTokenOperation(TimeProvider time) : IFlowOper
                 var now = time.GetUtcNow().ToUnixTimeSeconds();
                 var claims = (JsonObject)payload.DeepClone();
                 if (settings["noTimestamp"]?.GetValueKind() != JsonValueKind.True) claims["iat"] ??= now;
-                var issued = claims["iat"] is JsonValue iat && iat.TryGetValue<long>(out var i) ? i : now;
+                var issued = claims["iat"] is JsonValue iat && long.TryParse(iat.ToJsonString(), out var i) ? i : now;
                 if (settings["expiresIn"] is { } expires) claims["exp"] = issued + Seconds(expires, "expiresIn");
                 if (settings["notBefore"] is { } notBefore) claims["nbf"] = issued + Seconds(notBefore, "notBefore");
                 foreach (var (option, claim) in new[] { ("audience", "aud"), ("issuer", "iss"), ("subject", "sub"), ("jwtid", "jti") })
@@ -229,7 +229,8 @@ public sealed partial class JsonWebTokenOperation(TimeProvider time) : IFlowOper
     /// <summary>jsonwebtoken's time spans: a number is seconds, text is the <c>ms</c> package's ("2h", "7 days"; bare text is milliseconds).</summary>
     public static long Seconds(JsonNode value, string name)
     {
-        if (value is JsonValue n && n.GetValueKind() == JsonValueKind.Number) return (long)n.GetValue<double>();
+        if (value is JsonValue n && n.GetValueKind() == JsonValueKind.Number)
+            return (long)double.Parse(n.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
         if (value is not JsonValue t || t.GetValueKind() != JsonValueKind.String || Span().Match(t.GetValue<string>()) is not { Success: true } m)
             throw Failed($"\"options.{name}\" must be a number of seconds or a span such as \"2h\" or \"7 days\"");
         var amount = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
