@@ -36,7 +36,7 @@ builder.AddMessaging(
             e.ConfigureConsumeTopology = true;
             e.ConfigureConsumer<SchemaChangedConsumer>(context);
         });
-        cfg.ReceiveEndpoint("tools-flow-events", e => e.ConfigureConsumer<ItemsChangedConsumer>(context));
+        cfg.ReceiveFlowEvents(context);
     });
 builder.AddOutbox();
 builder.AddInternalGrpc();

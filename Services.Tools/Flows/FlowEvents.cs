@@ -87,6 +87,15 @@ public sealed class FlowEvents(NpgsqlDataSource dataSource, IServiceProvider ser
     }
 }
 
+/// <summary>The one queue every replica reads event flows' events from, so each event reaches one replica.</summary>
+public static class FlowEventsQueue
+{
+    public const string Name = "tools-flow-events";
+
+    public static void ReceiveFlowEvents(this IRabbitMqBusFactoryConfigurator cfg, IBusRegistrationContext context, string queue = Name) =>
+        cfg.ReceiveEndpoint(queue, e => e.ConfigureConsumer<ItemsChangedConsumer>(context));
+}
+
 /// <summary>Runs the event flows of a committed write, on whichever replica takes it from the shared queue.</summary>
 public sealed class ItemsChangedConsumer(FlowEvents events) : IConsumer<ItemsChanged>
 {
