@@ -19,6 +19,10 @@ namespace AiAssistant.Services.Tools.Flows;
 /// </summary>
 public sealed class FlowFilters(NpgsqlDataSource dataSource, IServiceProvider services) : IWriteFilter
 {
+    /// <summary>Which flows listen, looked up once per write and collection: a create of 1,000 items asks once, not 1,000 times.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SharedTransaction, System.Collections.Concurrent.ConcurrentDictionary<string, List<Guid>>>
+        _listening = new();
+
     private const string Listening = """
         select id from directus_flows where status = 'active' and trigger = 'event' and options->>'type' = 'filter'
           and jsonb_exists(coalesce(options->'scope', '[]'), $1) and jsonb_exists(coalesce(options->'collections', '[]'), $2)
@@ -28,7 +32,13 @@ public sealed class FlowFilters(NpgsqlDataSource dataSource, IServiceProvider se
     public async Task<JsonNode> FilterAsync(WriteCaller caller, string action, string collection, JsonNode payload, IReadOnlyList<JsonNode>? keys,
         CancellationToken ct)
     {
-        var flows = await ListeningAsync(action, collection, ct);
+        var known = SharedTransaction.Joined is { } write ? _listening.GetOrCreateValue(write) : null;
+        var key = $"{action} {collection}";
+        if (known is null || !known.TryGetValue(key, out var flows))
+        {
+            flows = await ListeningAsync(action, collection, ct);
+            known?.TryAdd(key, flows);
+        }
         if (flows.Count == 0) return payload;
         // resolved here, not injected: the runner's item operations write through ItemsWriter, which calls this
         var (store, runner) = (services.GetRequiredService<FlowStore>(), services.GetRequiredService<FlowRunner>());
