@@ -36,7 +36,7 @@ public sealed class FlowFilters(NpgsqlDataSource dataSource, IServiceProvider se
         var key = $"{action} {collection}";
         if (known is null || !known.TryGetValue(key, out var flows))
         {
-            flows = await ListeningAsync(action, collection, ct);
+            flows = await ListeningAsync(SharedTransaction.Joined?.Transaction, action, collection, ct);
             known?.TryAdd(key, flows);
         }
         if (flows.Count == 0) return payload;
@@ -58,9 +58,10 @@ public sealed class FlowFilters(NpgsqlDataSource dataSource, IServiceProvider se
         return payload;
     }
 
-    private async Task<List<Guid>> ListeningAsync(string action, string collection, CancellationToken ct)
+    /// <summary>On the write's own connection when there is one: a write never waits on the pool for a second connection.</summary>
+    private async Task<List<Guid>> ListeningAsync(NpgsqlTransaction? transaction, string action, string collection, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(Listening);
+        await using var cmd = transaction is null ? dataSource.CreateCommand(Listening) : new NpgsqlCommand(Listening, transaction.Connection, transaction);
         cmd.Parameters.AddWithValue($"items.{action}");
         cmd.Parameters.AddWithValue(collection);
         await using var reader = await cmd.ExecuteReaderAsync(ct);

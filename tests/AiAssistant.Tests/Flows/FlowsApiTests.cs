@@ -134,4 +134,33 @@ public sealed class FlowsApiTests(EndToEndFixture e2e)
         Assert.Equal((HttpStatusCode.OK, "archived"), (status, body!["data"]!["status"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{flow}")).Status);
     }
+
+    [Fact]
+    public async Task A_filter_flow_s_refusal_reaches_the_writer_as_its_4xx_in_the_envelope_and_nothing_is_written()
+    {
+        var collection = "guarded_" + Guid.NewGuid().ToString("N")[..6];
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Post, "/collections",
+            $$"""{"collection":"{{collection}}","schema":{},"fields":[{"field":"title","type":"string"}]}""")).Status);
+        var (status, body) = await SendAsync(HttpMethod.Post, "/flows", $$$"""
+            {"name":"Guard","trigger":"event","options":{"type":"filter","scope":["items.create"],"collections":["{{{collection}}}"],"return":"$last"},
+             "operation":"7c000000-0000-4000-8000-000000000001","operations":[
+              {"id":"7c000000-0000-4000-8000-000000000001","key":"check","type":"condition","options":{"filter":{"$trigger":{"payload":{"title":{"_nempty":true} } } } },
+               "resolve":"7c000000-0000-4000-8000-000000000002","reject":"7c000000-0000-4000-8000-000000000003"},
+              {"id":"7c000000-0000-4000-8000-000000000002","key":"tidy","type":"transform","options":{"json":{"title":"{{ $trigger.payload.title }}!"} } },
+              {"id":"7c000000-0000-4000-8000-000000000003","key":"refuse","type":"throw-error","options":{"code":"TITLE_REQUIRED","status":422,"message":"A title is required"} }]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var flow = body!["data"]!["id"]!.GetValue<string>();
+
+        (status, body) = await SendAsync(HttpMethod.Post, $"/items/{collection}", """{"title":"Hello"}""");
+        Assert.Equal((HttpStatusCode.OK, "Hello!"), (status, body!["data"]!["title"]!.GetValue<string>()));
+        (status, body) = await SendAsync(HttpMethod.Post, $"/items/{collection}", """{"title":""}""");
+        Assert.Equal((HttpStatusCode.UnprocessableEntity, "TITLE_REQUIRED", "A title is required"), (status,
+            body!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>(), body["errors"]![0]!["message"]!.GetValue<string>()));
+        (_, body) = await SendAsync(HttpMethod.Get, $"/items/{collection}?fields=title");
+        Assert.Equal(["Hello!"], body!["data"]!.AsArray().Select(i => i!["title"]!.GetValue<string>()));
+        (_, body) = await SendAsync(HttpMethod.Get, $"/revisions?filter[collection][_eq]=directus_flows&filter[item][_eq]={flow}&filter[activity][action][_eq]=run&sort=id");
+        Assert.Equal(["resolve", "reject"], body!["data"]!.AsArray().Select(r => r!["data"]!["status"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{flow}")).Status);
+    }
 }
