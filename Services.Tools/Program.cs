@@ -36,7 +36,7 @@ builder.AddMessaging(
             e.ConfigureConsumeTopology = true;
             e.ConfigureConsumer<SchemaChangedConsumer>(context);
         });
-        cfg.ReceiveEndpoint("tools-flow-events", e => e.ConfigureConsumer<ItemsChangedConsumer>(context));
+        cfg.ReceiveFlowEvents(context);
     });
 builder.AddOutbox();
 builder.AddInternalGrpc();
@@ -58,6 +58,7 @@ app.MapActivityApi();
 app.MapFilesApi();
 app.MapAssetsApi();
 app.MapFlowsApi();
+app.MapNotificationsApi();
 app.MapToolCallsApi();
 app.MapPromptsCollectionApi();
 app.MapMcpEndpoint();

@@ -8,7 +8,7 @@ using AiAssistant.Tests.Infrastructure;
 using AiAssistant.ProviderSimulator;
 using static Measure;
 
-// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools|providers|faults|web] [--seconds N] [--warmup N] [--logs FILE]
+// Measures the targets of the issues; see bench/README.md. Usage: Bench [all|latency|throughput|keychange|settings|access|content|tools|flows|providers|faults|web] [--seconds N] [--warmup N] [--logs FILE]
 var what = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(20);
 // Tiered JIT recompiles hot code for about two minutes of load after start (measured with dotnet-counters: Chat's JIT
@@ -246,6 +246,7 @@ try
     if (what is "all" or "tools") await ToolsBench.RunAsync(gatewayUrl, chatReplicas[0], adminToken, simulator,
         stack.Url(ResourceNames.Tools, "grpc"), stack.Secret("internal.token"), stack.Telemetry, warmupArg ?? 90, seconds);
 
+    if (what is "all" or "flows") await FlowsBench.RunAsync(gatewayUrl, adminToken, await stack.ConnectionStringAsync(ResourceNames.ContentDatabase), warmupArg ?? 30, seconds);
     if (what is "all" or "providers") await ProvidersBench.RunAsync(http, gatewayUrl, simulator, turns: seconds * 50, stops: 100);
 
     // the admin app in Debian's chromium: a token's way from the provider to the screen (bench/web/token-latency.mjs);

@@ -19,9 +19,9 @@ public static class MessagingExtensions
     /// own receive endpoints. MassTransit adds its bus health check ("masstransit-bus") to /health, and its traces carry
     /// the publisher's trace context to the consumer.
     /// </summary>
-    public static WebApplicationBuilder AddMessaging(this WebApplicationBuilder builder,
+    public static TBuilder AddMessaging<TBuilder>(this TBuilder builder,
         Action<IBusRegistrationConfigurator>? consumers = null,
-        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? endpoints = null)
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? endpoints = null) where TBuilder : Microsoft.Extensions.Hosting.IHostApplicationBuilder
     {
         var uri = new Uri(builder.Configuration.RequiredConnectionString(ResourceNames.RabbitMq));
         builder.Services.AddMassTransit(x =>
@@ -65,7 +65,7 @@ public static class MessagingExtensions
         });
 
     /// <summary>The outbox table, its dispatcher and the signal that wakes it after a commit.</summary>
-    public static WebApplicationBuilder AddOutbox(this WebApplicationBuilder builder)
+    public static TBuilder AddOutbox<TBuilder>(this TBuilder builder) where TBuilder : Microsoft.Extensions.Hosting.IHostApplicationBuilder
     {
         builder.Services.AddSingleton<Data.IDatabaseSchema, OutboxSchema>();
         builder.Services.AddSingleton<OutboxSignal>();

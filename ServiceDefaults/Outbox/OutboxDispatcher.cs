@@ -9,7 +9,8 @@ using Npgsql;
 namespace AiAssistant.ServiceDefaults.Outbox;
 
 /// <summary>
-/// Publishes outbox rows through MassTransit in the order they were written and marks them sent. While RabbitMQ is
+/// Publishes outbox rows through MassTransit, in batches of up to 100 in the order they were written (a batch's rows
+/// at once: consumers never rely on their order, versions do) and marks them sent. While RabbitMQ is
 /// away a publish fails or times out; the row stays unsent and is retried with a growing pause, so nothing is lost.
 /// </summary>
 public sealed class OutboxDispatcher(
@@ -68,15 +69,18 @@ public sealed class OutboxDispatcher(
         }
         if (rows.Count == 0) return 0;
 
-        var sent = 0;
+        // the batch's publishes go out together, each awaiting its broker confirm: one at a time, the confirms' round trips
+        // capped the dispatcher at a few hundred events a second
+        var published = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        Exception? failure = null;
         try
         {
-            foreach (var row in rows)
+            await Task.WhenAll(rows.Select(async row =>
             {
                 if (!EventTypes.TryGetValue(row.Type, out var type))
                 {
                     logger.LogError("Outbox: unknown event type {EventType}; the row is left unsent", row.Type);
-                    continue;
+                    return;
                 }
                 var message = JsonSerializer.Deserialize(row.Payload, type)!;
                 // Continue the trace of the request that wrote the event.
@@ -85,17 +89,26 @@ public sealed class OutboxDispatcher(
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(PublishTimeout);
                 await bus.Publish(message, type, timeout.Token);
-                await using var mark = new NpgsqlCommand("update outbox_messages set sent_at = now(), attempts = attempts + 1 where id = $1", connection, tx);
-                mark.Parameters.Add(new NpgsqlParameter { Value = row.Id });
-                await mark.ExecuteNonQueryAsync(ct);
-                sent++;
-            }
+                published.Add(row.Id);
+            }));
+        }
+        catch (Exception e)
+        {
+            failure = e;
         }
         finally
         {
-            // Whatever was published is marked sent even when a later row failed (at-least-once, in order).
+            // Whatever was published is marked sent even when another row failed (at-least-once).
+            if (!published.IsEmpty)
+            {
+                await using var mark = new NpgsqlCommand("update outbox_messages set sent_at = now(), attempts = attempts + 1 where id = any($1)", connection, tx);
+                mark.Parameters.Add(new NpgsqlParameter { Value = published.ToArray() });
+                await mark.ExecuteNonQueryAsync(CancellationToken.None);
+            }
             await tx.CommitAsync(CancellationToken.None);
         }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        var sent = published.Count;
         return sent;
     }
 }

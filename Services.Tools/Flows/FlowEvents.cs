@@ -50,41 +50,50 @@ public sealed class FlowEvents(NpgsqlDataSource dataSource, IServiceProvider ser
     /// <summary>Runs every active flow listening to <paramref name="changed"/> that has not run for this event yet; answers how many ran.</summary>
     public async Task<int> RunAsync(ItemsChanged changed, CancellationToken ct)
     {
-        var flows = new List<Guid>();
-        await using (var connection = await dataSource.OpenConnectionAsync(ct))
-        await using (var cmd = new NpgsqlCommand(Listening, connection))
-        {
-            cmd.Parameters.AddWithValue($"items.{changed.Action}");
-            cmd.Parameters.AddWithValue(changed.Collection);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) flows.Add(reader.GetGuid(0));
-        }
         var keys = new JsonArray(changed.Keys.Select(k => JsonNode.Parse(k)).ToArray());
         var trigger = new JsonObject { ["event"] = $"{changed.Collection}.items.{changed.Action}", ["collection"] = changed.Collection, ["keys"] = keys };
         if (changed.Action == "create" && keys.Count == 1) trigger["key"] = keys[0]?.DeepClone();
         var caller = changed.UserId is { } user ? new CallerIdentity(user, changed.RoleId, changed.Admin, changed.App) : null;
         // resolved here, not injected: the runner's item operations write through ItemsWriter, which follows writes with this
-        var (store, runner) = (services.GetRequiredService<FlowStore>(), services.GetRequiredService<FlowRunner>());
-        var ran = 0;
-        foreach (var id in flows)
-        {
-            if (!await ClaimAsync(changed.EventId, id, ct) || await store.FlowAsync(id, ct) is not { } flow) continue;
+        var runner = services.GetRequiredService<FlowRunner>();
+        var flows = await ClaimAsync(changed, ct);
+        foreach (var flow in flows)
             await runner.RunAsync(flow, trigger, caller, new FlowActor(Guid.TryParse(changed.UserId, out var u) ? u : null, null, "flow-event", null), ct);
-            ran++;
-        }
-        return ran;
+        return flows.Count;
     }
 
-    /// <summary>The first to claim an event for a flow runs it; a redelivery or another replica finds the row.</summary>
-    private async Task<bool> ClaimAsync(Guid eventId, Guid flow, CancellationToken ct)
+    /// <summary>
+    /// The listening flows that had not run for this event, claimed in one statement: the first to claim an event for a
+    /// flow runs it; a redelivery or another replica finds the row and gets nothing.
+    /// </summary>
+    private async Task<List<FlowRecord>> ClaimAsync(ItemsChanged changed, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand(
-            "insert into directus_flow_event_runs (event, flow) values ($1, $2) on conflict do nothing", connection);
-        cmd.Parameters.AddWithValue(eventId);
-        cmd.Parameters.AddWithValue(flow);
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        await using var cmd = dataSource.CreateCommand($"""
+            with c as (insert into directus_flow_event_runs (event, flow) select $3, id from ({Listening}) l on conflict do nothing returning flow)
+            select {FlowStore.FlowColumns} from directus_flows f join c on c.flow = f.id order by f.date_created, f.id
+            """);
+        cmd.Parameters.AddWithValue($"items.{changed.Action}");
+        cmd.Parameters.AddWithValue(changed.Collection);
+        cmd.Parameters.AddWithValue(changed.EventId);
+        return await FlowStore.ReadFlowsAsync(cmd, ct);
     }
+}
+
+/// <summary>The one queue every replica reads event flows' events from, so each event reaches one replica.</summary>
+public static class FlowEventsQueue
+{
+    public const string Name = "tools-flow-events";
+
+    /// <summary>Runs at once on each replica: a run mostly waits on the database, so more than the default few keep it busy.</summary>
+    public const int ConcurrentRuns = 32;
+
+    public static void ReceiveFlowEvents(this IRabbitMqBusFactoryConfigurator cfg, IBusRegistrationContext context, string queue = Name) =>
+        cfg.ReceiveEndpoint(queue, e =>
+        {
+            e.PrefetchCount = ConcurrentRuns;
+            e.ConcurrentMessageLimit = ConcurrentRuns;
+            e.ConfigureConsumer<ItemsChangedConsumer>(context);
+        });
 }
 
 /// <summary>Runs the event flows of a committed write, on whichever replica takes it from the shared queue.</summary>

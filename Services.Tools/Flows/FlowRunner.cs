@@ -18,6 +18,9 @@ public interface IFlowOperation
 
     /// <summary>Its data (stored under its key and as <c>$last</c>); throw to take the <c>reject</c> path.</summary>
     Task<JsonNode?> RunAsync(JsonObject options, FlowContext context);
+
+    /// <summary>Whether its data with these options is a credential (a signed token): the run record does not keep it.</summary>
+    bool SecretData(JsonObject options) => false;
 }
 
 /// <summary>What an operation runs with: the data chain so far and who triggered the run.</summary>
@@ -52,15 +55,17 @@ public sealed class FlowOperationException(JsonNode? data, string message) : Exc
 
 /// <summary>
 /// Runs a flow as Directus's flow manager does: the data chain starts as <c>$trigger</c> (and <c>$last</c>) = the
-/// trigger's data, <c>$accountability</c> = who triggered it, <c>$env</c> = nothing (no variables are allowed yet);
+/// trigger's data, <c>$accountability</c> = who triggered it, <c>$env</c> = the environment variables
+/// <see cref="FlowOptions.EnvAllowList"/> names (no other);
 /// from the flow's first operation each one's options are rendered from the chain (<see cref="FlowTemplates"/>), it
 /// runs, its data is stored under its key and as <c>$last</c>, and its <c>resolve</c> or, when it threw, its
 /// <c>reject</c> comes next. A flow whose <c>accountability</c> is not null records the run as an activity row
 /// (<c>action = 'run'</c>) on <c>directus_flows</c>; with <c>all</c>, its revision holds the steps (key, status,
-/// rendered options, duration), status, duration and the chain, with secrets in headers, tokens and passwords redacted.
+/// rendered options, duration), status, duration and the chain, with secrets in headers, tokens, passwords, secrets,
+/// <c>$env</c>'s values and secret operation data (<see cref="IFlowOperation.SecretData"/>) redacted.
 /// </summary>
 public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> operations, IPermissionSource permissions, ItemsReader reader,
-    NpgsqlDataSource dataSource, ILogger<FlowRunner> log)
+    NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<FlowOptions> flowOptions, ILogger<FlowRunner> log)
 {
     public const int MaxDepth = 10;
     public const string Redacted = "--redacted--";
@@ -84,11 +89,12 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
                 ["user"] = caller.UserId, ["role"] = caller.RoleId, ["admin"] = caller.Admin, ["app"] = caller.App,
                 ["ip"] = actor.Ip, ["userAgent"] = actor.UserAgent, ["origin"] = actor.Origin,
             },
-            ["$env"] = new JsonObject(),
+            ["$env"] = Environment(),
         };
         var byId = (await store.OperationsAsync(flow.Id, ct)).ToDictionary(o => o.Id);
         var context = new FlowContext(flow, chain, caller, actor, depth, this, ct);
         var steps = new JsonArray();
+        var secret = new HashSet<string>();
         var status = "unknown";
         for (var next = flow.Operation is { } first ? byId.GetValueOrDefault(first) : null; next is not null;)
         {
@@ -101,14 +107,19 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
                     ? await operation.RunAsync(options, context)
                     : throw new FlowOperationException(null, $"Operation type \"{next.Type}\" is not available");
                 status = "resolve";
+                if (operation.SecretData(options)) secret.Add(next.Key);
+                else secret.Remove(next.Key);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 data = ErrorData(e);
                 status = "reject";
             }
+            if (status == "reject") secret.Remove(next.Key);
             chain[next.Key] = data?.DeepClone();
             chain["$last"] = data?.DeepClone();
+            if (secret.Contains(next.Key)) secret.Add("$last");
+            else secret.Remove("$last");
             steps.Add(new JsonObject
             {
                 ["operation"] = next.Id.ToString(), ["key"] = next.Key, ["status"] = status, ["options"] = options,
@@ -118,10 +129,24 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
             next = successor is { } id ? byId.GetValueOrDefault(id) : null;
         }
         var duration = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (flow.Accountability is not null) await RecordAsync(flow, actor, caller, status, duration, steps, chain, ct);
+        if (flow.Accountability is not null) await RecordAsync(flow, actor, caller, status, duration, steps, Recorded(chain, secret), ct);
         var returns = flow.Trigger == "manual" ? "$last" : flow.Options["return"]?.GetValue<string>() ?? "$last";
         var result = returns == "$all" ? chain.DeepClone() : FlowTemplates.Get(chain, returns)?.DeepClone();
         return new FlowResult(status, result, chain);
+    }
+
+    private JsonObject Environment() => new(flowOptions.Value.EnvNames.Distinct()
+        .Select(name => KeyValuePair.Create(name, (JsonNode?)JsonValue.Create(System.Environment.GetEnvironmentVariable(name)))));
+
+    /// <summary>The chain as the record keeps it: <c>$env</c>'s values and secret operation data replaced.</summary>
+    private static JsonObject Recorded(JsonObject chain, HashSet<string> secret)
+    {
+        var copy = (JsonObject)chain.DeepClone();
+        if (copy["$env"] is JsonObject env)
+            foreach (var name in env.Select(p => p.Key).ToList()) env[name] = env[name] is null ? null : Redacted;
+        foreach (var key in secret)
+            if (copy[key] is not null) copy[key] = Redacted;
+        return copy;
     }
 
     /// <summary>What a failure leaves in the chain: a Directus error's message and code, a thrown operation's own data, else the message.</summary>
@@ -154,7 +179,7 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
 
     /// <summary>
     /// A copy without secrets: request header values that carry credentials, every value of a <c>request</c>
-    /// operation's headers, <c>access_token</c> in a query, <c>password</c> in a payload or body.
+    /// operation's headers, <c>access_token</c> in a query, <c>password</c> in a payload or body, any <c>secret</c> or <c>token</c>.
     /// </summary>
     public static JsonNode? Redact(JsonNode? node, string? parent = null) => node switch
     {
@@ -167,7 +192,7 @@ public sealed class FlowRunner(FlowStore store, IEnumerable<IFlowOperation> oper
         _ => node?.DeepClone(),
     };
 
-    private static bool Secret(string? parent, string key) => parent?.ToLowerInvariant() switch
+    private static bool Secret(string? parent, string key) => key.Equals("secret", StringComparison.OrdinalIgnoreCase) || key.Equals("token", StringComparison.OrdinalIgnoreCase) || parent?.ToLowerInvariant() switch
     {
         "headers" => SecretHeaders.Contains(key.ToLowerInvariant()),
         "query" => key == "access_token",

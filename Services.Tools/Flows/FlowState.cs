@@ -179,13 +179,16 @@ internal sealed class FlowState
     }
 
     /// <summary>The change's activity row and, for a create or an update, the revision holding the record after it.</summary>
-    public static void Activity(NpgsqlBatch batch, FlowActor actor, string action, string collection, Guid item, JsonObject? data)
+    public static void Activity(NpgsqlBatch batch, FlowActor actor, string action, string collection, Guid item, JsonObject? data) =>
+        Activity(batch, actor, action, collection, item.ToString(), data);
+
+    public static void Activity(NpgsqlBatch batch, FlowActor actor, string action, string collection, string item, JsonObject? data)
     {
         var sql = data is null
             ? "insert into content_activity (action, \"user\", ip, user_agent, collection, item, origin) values ($1, $2, $3, $4, $5, $6, $7)"
             : "with a as (insert into content_activity (action, \"user\", ip, user_agent, collection, item, origin) values ($1, $2, $3, $4, $5, $6, $7) returning id) " +
               "insert into content_revisions (activity, collection, item, data) select a.id, $5, $6, $8::jsonb from a";
-        Add(batch, sql, [Text(action), Uuid(actor.User), Text(actor.Ip), Text(actor.UserAgent), Text(collection), Text(item.ToString()), Text(actor.Origin),
+        Add(batch, sql, [Text(action), Uuid(actor.User), Text(actor.Ip), Text(actor.UserAgent), Text(collection), Text(item), Text(actor.Origin),
             .. data is null ? Array.Empty<NpgsqlParameter>() : [Text(data.ToJsonString())]]);
     }
 

@@ -152,13 +152,23 @@ public sealed class FlowStore(NpgsqlDataSource dataSource, TimeProvider time)
         return result;
     }
 
+    /// <summary>A flow row's columns, in the order <see cref="ReadFlowsAsync"/> reads them (<c>f</c> names the table).</summary>
+    public const string FlowColumns =
+        "f.id, f.name, f.icon, f.color, f.description, f.status, f.trigger, f.accountability, f.options::text, f.operation, f.date_created, f.user_created";
+
     private static async Task<List<FlowRecord>> FlowsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid[]? ids, CancellationToken ct,
         bool forUpdate = false)
     {
         await using var cmd = new NpgsqlCommand(
-            "select id, name, icon, color, description, status, trigger, accountability, options::text, operation, date_created, user_created " +
-            "from directus_flows" + (ids is null ? "" : " where id = any($1)") + " order by date_created, id" + (forUpdate ? " for update" : ""), connection, transaction);
+            $"select {FlowColumns} from directus_flows f" + (ids is null ? "" : " where id = any($1)") + " order by date_created, id" + (forUpdate ? " for update" : ""),
+            connection, transaction);
         if (ids is not null) cmd.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        return await ReadFlowsAsync(cmd, ct);
+    }
+
+    /// <summary>The flows a command selecting <see cref="FlowColumns"/> answers.</summary>
+    public static async Task<List<FlowRecord>> ReadFlowsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         var flows = new List<FlowRecord>();
         while (await reader.ReadAsync(ct))

@@ -7,7 +7,8 @@ namespace AiAssistant.Services.Tools.Flows;
 /// <see cref="FlowStore"/> writes them (admins, through <c>/flows</c>, <c>/operations</c> and the tools), so they are
 /// not collections of the schema snapshot. An operation's <c>resolve</c> and <c>reject</c> each lead to at most one
 /// parent (unique, as in Directus); the links are deferred so one transaction can create operations that point at
-/// each other. A flow's runs are activity rows (<c>action = 'run'</c>) with a revision, as Directus records them. <c>directus_flow_event_runs</c> holds which flow ran for which event (see <see cref="FlowEvents"/>).
+/// each other. A flow's runs are activity rows (<c>action = 'run'</c>) with a revision, as Directus records them. <c>directus_flow_event_runs</c> holds which flow ran for which event (see <see cref="FlowEvents"/>), <c>directus_flow_schedule_ticks</c> the
+/// last tick a schedule flow was run for (see <see cref="FlowSchedules"/>).
 /// </summary>
 public sealed class FlowTables : IDatabaseSchema
 {
@@ -52,6 +53,10 @@ public sealed class FlowTables : IDatabaseSchema
             flow uuid not null,
             ran_at timestamptz not null default now(),
             primary key (event, flow)
+        );
+        create table if not exists directus_flow_schedule_ticks (
+            flow uuid primary key references directus_flows (id) on delete cascade,
+            tick timestamptz not null
         );
         """;
 }

@@ -14,7 +14,7 @@ namespace AiAssistant.Services.Tools.Flows;
 /// </summary>
 public static class FlowValidation
 {
-    private enum Kind { Text, Number, Boolean, Object, Any, Filter, List, Headers, Permissions, Id }
+    private enum Kind { Text, Number, Boolean, Object, Any, Filter, List, Headers, Permissions, Id, Script }
 
     private sealed record Option(string Name, Kind Kind, bool Required = false, string[]? Allowed = null);
 
@@ -37,10 +37,15 @@ public static class FlowValidation
             new("headers", Kind.Headers), new("body", Kind.Any)],
         ["trigger"] = [new("flow", Kind.Id, Required: true), new("payload", Kind.Any),
             new("iterationMode", Kind.Text, Allowed: ["serial", "batch", "parallel"]), new("batchSize", Kind.Number)],
+        ["exec"] = [new("code", Kind.Script, Required: true)],
+        ["json-web-token"] = [new("operation", Kind.Text, Required: true, Allowed: ["sign", "verify", "decode"]), new("payload", Kind.Any),
+            new("token", Kind.Text), new("secret", Kind.Text), new("options", Kind.Any)],
+        ["notification"] = [new("recipient", Kind.Any, Required: true), new("subject", Kind.Text, Required: true), new("message", Kind.Any),
+            new("collection", Kind.Text), new("item", Kind.Any)],
     };
 
     /// <summary>Directus types this engine does not run yet: named so the message says so rather than "unknown".</summary>
-    private static readonly string[] NotYet = ["exec", "mail", "notification", "json-web-token"];
+    private static readonly string[] NotYet = ["mail"];
 
     public static readonly string[] Roots = ["$trigger", "$last", "$accountability", "$env"];
 
@@ -68,8 +73,7 @@ public static class FlowValidation
                 new("async", Kind.Boolean),
             },
             "webhook" => [new("method", Kind.Text, Allowed: ["GET", "POST"]), new("async", Kind.Boolean), new("return", Kind.Text), new("cacheEnabled", Kind.Boolean)],
-            // filter events (before the change, in its transaction) are not built yet: refused rather than stored and never run
-            "event" => [new("type", Kind.Text, Required: true, Allowed: ["action"]), new("scope", Kind.List, Required: true),
+            "event" => [new("type", Kind.Text, Required: true, Allowed: ["filter", "action"]), new("scope", Kind.List, Required: true),
                 new("collections", Kind.List), new("return", Kind.Text)],
             "schedule" => [new("cron", Kind.Text, Required: true)],
             _ => [new Option("return", Kind.Text)],
@@ -155,6 +159,8 @@ public static class FlowValidation
             if (value is null || FlowTemplates.IsTemplate(value) && option.Kind is not (Kind.Filter or Kind.Object)) continue;
             if (!Fits(option, value))
                 throw Invalid($"{where}.{name}", $"\"{where}.{name}\" must be {Describe(option)}");
+            if (option.Kind == Kind.Script && ExecOperation.SyntaxError(value.GetValue<string>()) is { } error)
+                throw Invalid($"{where}.{name}", $"\"{where}.{name}\" is not JavaScript that parses: {error}");
         }
         foreach (var option in options.Where(o => o.Required && values[o.Name] is null))
             throw Invalid($"{where}.{option.Name}", $"\"{where}.{option.Name}\" is required for {what}");
@@ -163,6 +169,7 @@ public static class FlowValidation
     private static bool Fits(Option option, JsonNode value) => option.Kind switch
     {
         Kind.Text => value.GetValueKind() == JsonValueKind.String && (option.Allowed is null || option.Allowed.Contains(value.GetValue<string>())),
+        Kind.Script => value.GetValueKind() == JsonValueKind.String,
         Kind.Number => value.GetValueKind() == JsonValueKind.Number,
         Kind.Boolean => value.GetValueKind() is JsonValueKind.True or JsonValueKind.False,
         Kind.Object => value is JsonObject,
@@ -192,6 +199,7 @@ public static class FlowValidation
     {
         Kind.Text when option.Allowed is { } allowed => $"one of {string.Join(", ", allowed)}",
         Kind.Text => "a string",
+        Kind.Script => "JavaScript text: module.exports = async function (data) { … }",
         Kind.Number => "a number",
         Kind.Boolean => "true or false",
         Kind.Object => "an object",

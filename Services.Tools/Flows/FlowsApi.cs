@@ -9,7 +9,7 @@ namespace AiAssistant.Services.Tools.Flows;
 
 /// <summary>
 /// <c>/flows</c> and <c>/operations</c> in Directus's shapes (<c>{"data": …}</c>), admins only as in Directus: reads
-/// take <c>filter</c> (judged on each record), <c>limit</c> and <c>offset</c>; a write answers the record read back;
+/// take <c>filter</c>, <c>sort</c>, <c>fields</c> (relations expanded), <c>limit</c> and <c>offset</c> (<see cref="FlowQueries"/>); a write answers the record read back;
 /// an unknown id is 403. <c>/flows/trigger/:id</c> is open to the trigger's own callers.
 /// </summary>
 public static class FlowsApi
@@ -20,7 +20,7 @@ public static class FlowsApi
         flows.MapGet("", async (HttpContext context, FlowStore store, CancellationToken ct) =>
         {
             var (all, operations) = await store.ReadAsync(ct);
-            return Data(Select(all.Select(f => f.Json(operations)), context));
+            return Data(Select(all.Select(f => f.Json(operations)), context, FlowTables.Flows, FlowQueries.FlowRelations(operations)));
         }).WithName("ReadFlows");
         flows.MapGet("/{id:guid}", async (Guid id, FlowStore store, CancellationToken ct) => Data(await FlowAsync(store, id, ct))).WithName("ReadFlow");
         flows.MapPost("", async (HttpContext context, FlowStore store, CancellationToken ct) =>
@@ -40,7 +40,10 @@ public static class FlowsApi
 
         var operations = app.MapGroup("/operations").AddEndpointFilter(Admin);
         operations.MapGet("", async (HttpContext context, FlowStore store, CancellationToken ct) =>
-            Data(Select((await store.ReadAsync(ct)).Operations.Select(o => o.Json()), context))).WithName("ReadOperations");
+        {
+            var (all, records) = await store.ReadAsync(ct);
+            return Data(Select(records.Select(o => o.Json()), context, FlowTables.Operations, FlowQueries.OperationRelations(all, records)));
+        }).WithName("ReadOperations");
         operations.MapGet("/{id:guid}", async (Guid id, FlowStore store, CancellationToken ct) => Data(await OperationAsync(store, id, ct))).WithName("ReadOperation");
         operations.MapPost("", async (HttpContext context, FlowStore store, CancellationToken ct) =>
             Data(await OperationAsync(store, await store.CreateOperationAsync(await JsonBody.ReadObjectAsync(context.Request, ct), Actor(context), ct), ct)))
@@ -84,19 +87,13 @@ public static class FlowsApi
     public static async Task<JsonObject> OperationAsync(FlowStore store, Guid id, CancellationToken ct) =>
         (await store.ReadAsync(ct)).Operations.FirstOrDefault(o => o.Id == id)?.Json() ?? throw DirectusException.Forbidden();
 
-    /// <summary>The records a query's <c>filter</c>, <c>offset</c> and <c>limit</c> select (flows are few: judged in memory).</summary>
-    public static JsonArray Select(IEnumerable<JsonObject> records, ItemQuery query, QueryContext context)
-    {
-        var selected = records.Where(r => query.Filter is null || PayloadValidation.Judge(query.Filter, r, context) is null).Skip(query.Offset ?? 0);
-        if (query.Limit is { } limit and >= 0) selected = selected.Take(limit);
-        return new JsonArray(selected.Select(r => (JsonNode)r).ToArray());
-    }
-
-    private static JsonArray Select(IEnumerable<JsonObject> records, HttpContext context)
+    /// <summary>The records the request's query selects, in its order and with its fields (<see cref="FlowQueries"/>).</summary>
+    public static JsonArray Select(IEnumerable<JsonObject> records, HttpContext context, string collection,
+        IReadOnlyDictionary<string, FlowQueries.Expand>? relations = null)
     {
         var caller = context.Caller();
         var reader = context.RequestServices.GetRequiredService<ItemsReader>();
-        return Select(records, QueryParser.Parse(context.Request.Query), reader.Context(caller?.UserId, caller?.RoleId, []));
+        return FlowQueries.Select(records, QueryParser.Parse(context.Request.Query), reader.Context(caller?.UserId, caller?.RoleId, []), collection, relations);
     }
 
     private static IResult Data(JsonNode data) => Results.Json(new JsonObject { ["data"] = data });

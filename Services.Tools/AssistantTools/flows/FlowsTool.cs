@@ -24,7 +24,8 @@ public sealed class FlowsTool(FlowStore store) : IToolHandler
                 return await FlowsApi.FlowAsync(store, await store.CreateFlowAsync(call.Input["data"]!.AsObject(), actor, ct), ct);
             case "read":
                 var (flows, operations) = await store.ReadAsync(ct);
-                return FlowsApi.Select(flows.Select(f => f.Json(operations)), ItemActions.Query(call), call.Caller.Writer.Context);
+                return FlowQueries.Select(flows.Select(f => f.Json(operations)), ItemActions.Query(call), call.Caller.Writer.Context, FlowTables.Flows,
+                    FlowQueries.FlowRelations(operations));
             case "update":
                 return await FlowsApi.FlowAsync(store, await store.UpdateFlowAsync(Key(call), call.Input["data"]!.AsObject(), actor, ct), ct);
             case "delete":

@@ -23,7 +23,9 @@ public sealed class OperationsTool(FlowStore store) : IToolHandler
             case "create":
                 return await FlowsApi.OperationAsync(store, await store.CreateOperationAsync(call.Input["data"]!.AsObject(), actor, ct), ct);
             case "read":
-                return FlowsApi.Select((await store.ReadAsync(ct)).Operations.Select(o => o.Json()), ItemActions.Query(call), call.Caller.Writer.Context);
+                var (flows, operations) = await store.ReadAsync(ct);
+                return FlowQueries.Select(operations.Select(o => o.Json()), ItemActions.Query(call), call.Caller.Writer.Context, FlowTables.Operations,
+                    FlowQueries.OperationRelations(flows, operations));
             case "update":
                 return await FlowsApi.OperationAsync(store, await store.UpdateOperationAsync(FlowsTool.Key(call), call.Input["data"]!.AsObject(), actor, ct), ct);
             case "delete":

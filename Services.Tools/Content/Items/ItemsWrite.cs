@@ -13,7 +13,8 @@ namespace AiAssistant.Services.Tools.Content.Items;
 /// unknown key (403), so a write cannot probe for rows the caller may not touch. Identifiers come from the schema
 /// only, quoted; every value is a typed parameter.
 /// </summary>
-public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsReader reader, NpgsqlTransaction transaction, CancellationToken ct)
+public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsReader reader, NpgsqlTransaction transaction,
+    IReadOnlyList<IWriteFilter> filters, SharedTransaction shared, CancellationToken ct)
 {
     /// <summary>Every row this write created, updated or deleted, nested rows too: what <see cref="IWriteFollower"/>s hear of it.</summary>
     public List<(string Action, string Collection, JsonNode Key)> Written { get; } = [];
@@ -24,6 +25,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     /// </summary>
     public async Task<JsonNode> CreateAsync(string collection, JsonObject payload, JsonObject? system = null)
     {
+        payload = Object(await FilterAsync("create", collection, payload, null));
         var table = Table(collection);
         var grant = Grant(collection, "create");
         var rules = caller.Permissions.Rules(collection, "create");
@@ -63,6 +65,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
 
     private async Task<JsonNode> UpdateAsync(string collection, JsonNode key, JsonObject payload, bool rowsChecked)
     {
+        payload = Object(await FilterAsync("update", collection, payload, [key]));
         var table = Table(collection);
         var grant = Grant(collection, "update");
         var values = (JsonObject)payload.DeepClone();
@@ -93,6 +96,7 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
     /// <summary>Deletes the items with <paramref name="keys"/> inside the delete grant; any unknown key or one outside it is 403 and nothing is deleted.</summary>
     public async Task<IReadOnlyList<JsonNode>> DeleteAsync(string collection, IReadOnlyList<JsonNode> keys)
     {
+        await FilterAsync("delete", collection, new JsonArray(keys.Select(k => k.DeepClone()).ToArray()), keys);
         var table = Table(collection);
         var grant = Grant(collection, "delete");
         if (grant.RowFilter is not null) await RequireWithinAsync(table, grant, keys);
@@ -119,6 +123,21 @@ public sealed class ItemsWrite(SchemaSnapshot schema, WriteCaller caller, ItemsR
             ? await UpdateAsync(collection, JsonNode.Parse(key)!, payload)
             : await CreateAsync(collection, payload);
     }
+
+    /// <summary>
+    /// The filters before one write (a create or an update per item, a delete per call, as Directus emits them), while
+    /// writes they cause join this transaction; a flow's own writes run them only when it asks (<c>emitEvents</c>).
+    /// </summary>
+    private async Task<JsonNode> FilterAsync(string action, string collection, JsonNode payload, IReadOnlyList<JsonNode>? keys)
+    {
+        if (filters.Count == 0 || !caller.EmitEvents) return payload;
+        using var joined = shared.Enter();
+        foreach (var filter in filters) payload = await filter.FilterAsync(caller, action, collection, payload, keys, ct);
+        return payload;
+    }
+
+    private static JsonObject Object(JsonNode payload) =>
+        payload as JsonObject ?? throw DirectusException.InvalidPayload("A filter answered something other than an object of field values for the item");
 
     private CollectionSchema Table(string collection) =>
         schema.Collection(collection) is { PrimaryKey: not null } table ? table : throw QueryErrors.ForbiddenCollection(collection);

@@ -63,6 +63,8 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         // Flows and operations: admins only, as in Directus.
         ("GET", "/flows", null, 403, 403, 403, 200),
         ("GET", "/operations", null, 403, 403, 403, 200),
+        // Notifications: every signed-in user reads their own (admins everyone's)
+        ("GET", "/notifications", null, 403, 200, 200, 200),
         // MCP is off by default: 403 "MCP must be enabled" to everyone (McpClientTests turns it on)
         ("POST", "/mcp", "{}", 403, 403, 403, 403),
         ("GET", "/schema/snapshot", null, 404, 404, 404, 404),

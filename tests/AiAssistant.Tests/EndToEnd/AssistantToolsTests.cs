@@ -26,15 +26,15 @@ public sealed class AssistantToolsTests(EndToEndFixture e2e)
         return name;
     }
 
-    private static object Body(object[] messages, string[] tools, object? toolApprovals = null) => new
+    internal static object Body(object[] messages, string[] tools, object? toolApprovals = null) => new
     {
         provider = "openai-compatible", model = "sim-model", tools, messages, toolApprovals,
     };
 
-    private static object User(string text) => new { id = "u" + Guid.NewGuid().ToString("N")[..6], role = "user", parts = new[] { new { type = "text", text } } };
+    internal static object User(string text) => new { id = "u" + Guid.NewGuid().ToString("N")[..6], role = "user", parts = new[] { new { type = "text", text } } };
 
     /// <summary>The assistant message as the AI SDK client holds it after the user answered the approval request.</summary>
-    private static object Answered(string callId, JsonNode input, string approvalId, string signature, bool approved) => new
+    internal static object Answered(string callId, JsonNode input, string approvalId, string signature, bool approved) => new
     {
         id = "a1", role = "assistant",
         parts = new object[]

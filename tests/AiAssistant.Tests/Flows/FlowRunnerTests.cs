@@ -194,4 +194,109 @@ public sealed class FlowRunnerTests(ServersFixture servers) : IAsyncLifetime
         Assert.DoesNotContain("s3cret", record.ToJsonString());
         Assert.DoesNotContain("zzz", record.ToJsonString());
     }
+
+    private const string Secret = "a-flow-signing-secret-of-32-bytes!";
+
+    [Fact]
+    public async Task Json_web_token_signs_verifies_and_decodes_and_neither_the_secret_nor_the_token_is_recorded()
+    {
+        var flow = await FlowAsync("manual", "{}",
+            ("sign", "json-web-token", $$$"""{"operation":"sign","secret":"{{{Secret}}}","payload":{"sub":"{{ $trigger.user }}","role":"editor"},"options":{"expiresIn":"1h","issuer":"cms"}}""", 1, null),
+            ("check", "json-web-token", $$$"""{"operation":"verify","secret":"{{{Secret}}}","token":"{{ sign }}","options":{"issuer":"cms"}}""", 2, null),
+            ("peek", "json-web-token", """{"operation":"decode","token":"{{ sign }}"}""", 3, null),
+            ("forged", "json-web-token", """{"operation":"verify","secret":"another-secret-that-is-32-bytes-long","token":"{{ sign }}"}""", null, 4),
+            ("wrongIssuer", "json-web-token", $$$"""{"operation":"verify","secret":"{{{Secret}}}","token":"{{ sign }}","options":{"issuer":"elsewhere"}}""", null, 5),
+            ("old", "json-web-token", $$$"""{"operation":"sign","secret":"{{{Secret}}}","payload":{"exp":1000}}""", 6, null),
+            ("expired", "json-web-token", $$$"""{"operation":"verify","secret":"{{{Secret}}}","token":"{{ old }}"}""", null, 7),
+            ("short", "json-web-token", """{"operation":"sign","secret":"short","payload":{"a":1}}""", null, null));
+        var run = await RunAsync(flow, """{"user":"u-7"}""");
+
+        var token = run.Chain["sign"]!.GetValue<string>();
+        Assert.Equal(3, token.Split('.').Length);
+        var verified = run.Chain["check"]!.AsObject();
+        Assert.Equal(("u-7", "editor", "cms"), (verified["sub"]!.GetValue<string>(), verified["role"]!.GetValue<string>(), verified["iss"]!.GetValue<string>()));
+        Assert.Equal(3600, verified["exp"]!.GetValue<long>() - verified["iat"]!.GetValue<long>());
+        Assert.True(JsonNode.DeepEquals(verified, run.Chain["peek"]));
+        Assert.Equal("invalid signature", run.Chain["forged"]!["message"]!.GetValue<string>());
+        Assert.Equal("jwt issuer invalid", run.Chain["wrongIssuer"]!["message"]!.GetValue<string>());
+        Assert.Equal("jwt expired", run.Chain["expired"]!["message"]!.GetValue<string>());
+        Assert.Equal("\"secret\" must be at least 32 bytes for this algorithm", run.Chain["short"]!["message"]!.GetValue<string>());
+        Assert.Equal("reject", run.Status);
+
+        var record = (await RunRecordsAsync(flow.Id)).Single()!.ToJsonString();
+        Assert.DoesNotContain(Secret, record);
+        Assert.DoesNotContain(token, record);
+        Assert.DoesNotContain(token.Split('.')[2], record); // not even its signature
+        Assert.Contains("\"role\":\"editor\"", record); // what a verify or decode answers is kept
+    }
+
+    [Fact]
+    public async Task Env_shows_only_the_allowed_variables_and_the_record_keeps_none_of_their_values()
+    {
+        Environment.SetEnvironmentVariable("AIASSISTANT_TEST_FLOW_VISIBLE", "visible-value-7d1");
+        Environment.SetEnvironmentVariable("AIASSISTANT_TEST_FLOW_HIDDEN", "hidden-value-9c2");
+        var flow = await FlowAsync("manual", "{}",
+            ("show", "transform", """{"json":{"visible":"{{ $env.AIASSISTANT_TEST_FLOW_VISIBLE }}","hidden":"{{ $env.AIASSISTANT_TEST_FLOW_HIDDEN }}","path":"{{ $env.PATH }}"}}""", null, null));
+        var run = await RunAsync(flow, "{}");
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"visible":"visible-value-7d1","hidden":null,"path":null}"""), run.Chain["show"]), run.Chain["show"]?.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"AIASSISTANT_TEST_FLOW_VISIBLE":"visible-value-7d1","AIASSISTANT_TEST_FLOW_UNSET":null}"""), run.Chain["$env"]));
+        var record = (await RunRecordsAsync(flow.Id)).Single()!;
+        Assert.Equal(FlowRunner.Redacted, record["data"]!["$env"]!["AIASSISTANT_TEST_FLOW_VISIBLE"]!.GetValue<string>());
+        Assert.DoesNotContain("hidden-value-9c2", record.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Exec_runs_javascript_on_the_data_chain_and_stops_loops_endless_allocation_deep_recursion_and_io_with_a_clear_error()
+    {
+        var flow = await FlowAsync("manual", "{}",
+            ("sum", "exec", """{"code":"module.exports = async function (data) { const n = data.$trigger.numbers; await null; return { total: n.reduce((a, b) => a + b, 0), env: Object.keys(data.$env) }; }"}""", 1, null),
+            ("loop", "exec", """{"code":"module.exports = function () { while (true) {} }"}""", null, 2),
+            ("hoard", "exec", """{"code":"module.exports = function () { const all = []; while (true) all.push(new Array(100000).fill(1)); }"}""", null, 3),
+            ("deep", "exec", """{"code":"module.exports = function () { function down(n) { return down(n + 1) + 1; } return down(0); }"}""", null, 4),
+            ("files", "exec", """{"code":"module.exports = function () { return require('fs').readFileSync('/etc/passwd', 'utf8'); }"}""", null, 5),
+            ("net", "exec", """{"code":"module.exports = async function () { return await fetch('http://127.0.0.1/'); }"}""", null, 6),
+            ("clr", "exec", """{"code":"module.exports = function () { return importNamespace('System.IO').File.ReadAllText('/etc/passwd'); }"}""", null, 7),
+            ("thrown", "exec", """{"code":"module.exports = async function (data) { throw new Error('no ' + data.$trigger.numbers.length); }"}""", null, null));
+        var run = await RunAsync(flow, """{"numbers":[1,2,3.5]}""");
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"total":6.5,"env":["AIASSISTANT_TEST_FLOW_VISIBLE","AIASSISTANT_TEST_FLOW_UNSET"]}"""), run.Chain["sum"]), run.Chain["sum"]?.ToJsonString());
+        string Message(string key) => run.Chain[key]!["message"]!.GetValue<string>();
+        Assert.Equal("The script was stopped: it ran longer than its limit of 1 s", Message("loop"));
+        Assert.Equal("The script was stopped: it allocated more than its limit of 32 MB", Message("hoard"));
+        Assert.Equal("The script was stopped: it nested its calls deeper than its limit of 256", Message("deep"));
+        foreach (var (key, name) in new[] { ("files", "require"), ("net", "fetch"), ("clr", "importNamespace") })
+            Assert.Equal($"The script failed: {name} is not defined (a script has no I/O: no modules, network, files or process)", Message(key));
+        Assert.Equal("The script failed: no 3", Message("thrown"));
+        Assert.Equal("reject", run.Status);
+    }
+
+    [Fact]
+    public async Task Exec_code_that_does_not_parse_or_is_not_text_is_refused_naming_the_field()
+    {
+        foreach (var code in new[] { "\"module.exports = function ( {\"", "42" })
+        {
+            var e = await Assert.ThrowsAsync<AiAssistant.ServiceDefaults.Errors.DirectusException>(() => FlowAsync("manual", "{}", ("run", "exec", $$"""{"code":{{code}}}""", null, null)));
+            Assert.Equal((400, "operations[0].options.code"), (e.Status, e.Extensions!["field"]));
+        }
+    }
+
+    [Fact]
+    public async Task A_notification_is_stored_for_each_recipient_from_the_trigger_s_user_and_a_bad_recipient_rejects()
+    {
+        const string Ann = "00000000-0000-0000-0000-0000000000e1", Bob = "00000000-0000-0000-0000-0000000000e2";
+        var flow = await FlowAsync("manual", "{}",
+            ("tell", "notification", """{"recipient":"{{ $trigger.to }}","subject":"{{ $trigger.what }} is ready","message":"See item {{ $trigger.item }}","collection":"articles","item":"{{ $trigger.item }}"}""", 1, null),
+            ("nobody", "notification", """{"recipient":"not-a-user","subject":"x"}""", null, null));
+        var run = await RunAsync(flow, $$"""{"to":"{{Ann}}, {{Bob}}","what":"Report","item":7}""");
+
+        Assert.Equal(2, run.Chain["tell"]!.AsArray().Count);
+        Assert.Equal("\"recipient\" must name users by their ids, not \"not-a-user\"", run.Chain["nobody"]!["message"]!.GetValue<string>());
+        await using var cmd = _db.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "select recipient::text, sender::text, subject, message, collection, item, status from directus_notifications order by recipient");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync()) rows.Add(string.Join("|", Enumerable.Range(0, 7).Select(i => reader.GetString(i))));
+        Assert.Equal([$"{Ann}|{ToolsDatabase.Admin.UserId}|Report is ready|See item 7|articles|7|inbox", $"{Bob}|{ToolsDatabase.Admin.UserId}|Report is ready|See item 7|articles|7|inbox"], rows);
+    }
 }

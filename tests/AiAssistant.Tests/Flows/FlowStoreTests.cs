@@ -113,7 +113,8 @@ public sealed class FlowStoreTests(ServersFixture servers) : IAsyncLifetime
               {"id":"{{{A}}}","key":"a","type":"log","resolve":"{{{B}}}"},{"id":"{{{B}}}","key":"b","type":"log","resolve":"{{{A}}}"}]}
             """));
         Assert.Equal("operations[0].type", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"teleport"}]}"""));
-        Assert.Equal("operations[0].type", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"exec"}]}"""));
+        Assert.Equal("operations[0].type", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"mail"}]}"""));
+        Assert.Equal("operations[0].options.code", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"exec"}]}""")); // its code is required
         Assert.Equal("operations[0].options.colour", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"log","options":{"colour":1}}]}"""));
         Assert.Equal("operations[0].options.milliseconds", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"sleep","options":{"milliseconds":"soon"}}]}"""));
         Assert.Equal("operations[0].options.filter", await Create("""{"name":"X","trigger":"manual","operations":[{"key":"a","type":"condition","options":{"filter":{"x":{"_near":1}}}}]}"""));

@@ -49,6 +49,30 @@ public sealed class FlowToolsTests(ServersFixture servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reads_take_fields_with_relations_expanded_and_sort()
+    {
+        var id = await CreateManualAsync();
+        await _db.ResultAsync("flows", """{"action":"create","data":{"name":"Another","trigger":"webhook"}}""");
+
+        var flows = await _db.ResultAsync("flows", """{"action":"read","query":{"fields":["name","operation.key","operations.key","operations.type"],"sort":["-name"]}}""");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""
+            [{"name":"Note it","operation":{"key":"note"},"operations":[{"key":"note","type":"item-create"},{"key":"done","type":"transform"}]},
+             {"name":"Another","operation":null,"operations":[]}]
+            """), flows), flows?.ToJsonString());
+        var operations = await _db.ResultAsync("operations", """{"action":"read","query":{"fields":["key","flow.name","resolve.key"],"sort":["position_x"]}}""");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"key":"note","flow":{"name":"Note it"},"resolve":{"key":"done"}},{"key":"done","flow":{"name":"Note it"},"resolve":null}]"""),
+            operations), operations?.ToJsonString());
+        var ascending = await _db.ResultAsync("flows", """{"action":"read","query":{"fields":["*"],"sort":["name"],"limit":1}}""");
+        Assert.Equal(("Another", 13), (ascending![0]!["name"]!.GetValue<string>(), ascending[0]!.AsObject().Count));
+
+        var unknown = await _db.ErrorAsync("flows", """{"action":"read","query":{"fields":["name","colour"]}}""");
+        Assert.Equal("FORBIDDEN", Code(unknown));
+        Assert.Contains("colour", unknown["message"]!.GetValue<string>());
+        Assert.Equal("FORBIDDEN", Code(await _db.ErrorAsync("flows", """{"action":"read","query":{"fields":["name.first"]}}""")));
+        _ = id;
+    }
+
+    [Fact]
     public async Task Flows_are_created_with_laid_out_operations_read_by_query_updated_and_deleted()
     {
         var id = await CreateManualAsync();

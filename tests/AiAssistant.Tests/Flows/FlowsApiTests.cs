@@ -101,4 +101,66 @@ public sealed class FlowsApiTests(EndToEndFixture e2e)
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, $"/flows/trigger/{id}", """{"collection":"other","reason":"x"}""")).Status);
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{id}")).Status);
     }
+
+    [Fact]
+    public async Task A_flow_s_notification_is_read_and_archived_by_its_recipient_alone()
+    {
+        var recipient = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
+        var other = await AccessTestUsers.UserAsync(e2e.Gateway, app: true);
+        var (status, body) = await SendAsync(HttpMethod.Post, "/flows", $$$"""
+            {"name":"Tell","trigger":"manual","options":{"collections":["directus_files"]},"operation":"7b000000-0000-4000-8000-000000000001",
+             "operations":[{"id":"7b000000-0000-4000-8000-000000000001","key":"tell","type":"notification",
+               "options":{"recipient":["{{{recipient.Id}}}"],"subject":"Files {{ $trigger.body.keys }} checked","collection":"directus_files"} }]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var flow = body!["data"]!["id"]!.GetValue<string>();
+        (status, body) = await SendAsync(HttpMethod.Post, $"/flows/trigger/{flow}", """{"collection":"directus_files","keys":["f1"]}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var id = body!.GetValue<long>();
+
+        using var mine = AccessTestUsers.Client(e2e.GatewayUrl, recipient.StaticToken);
+        using var theirs = AccessTestUsers.Client(e2e.GatewayUrl, other.StaticToken);
+        (status, body) = await SendAsync(mine, HttpMethod.Get, "/notifications?filter[status][_eq]=inbox");
+        var notification = Assert.Single(body!["data"]!.AsArray())!;
+        Assert.Equal((id, "directus_files", "Files [\"f1\"] checked", "inbox"), (notification["id"]!.GetValue<long>(), notification["collection"]!.GetValue<string>(),
+            notification["subject"]!.GetValue<string>(), notification["status"]!.GetValue<string>()));
+        Assert.Empty((await SendAsync(theirs, HttpMethod.Get, "/notifications")).Body!["data"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(theirs, HttpMethod.Get, $"/notifications/{id}")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(theirs, HttpMethod.Patch, $"/notifications/{id}", """{"status":"archived"}""")).Status);
+
+        (status, body) = await SendAsync(mine, HttpMethod.Patch, $"/notifications/{id}", """{"subject":"mine now"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "subject"), (status, body!["errors"]![0]!["extensions"]!["field"]!.GetValue<string>()));
+        (status, body) = await SendAsync(mine, HttpMethod.Patch, $"/notifications/{id}", """{"status":"archived"}""");
+        Assert.Equal((HttpStatusCode.OK, "archived"), (status, body!["data"]!["status"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{flow}")).Status);
+    }
+
+    [Fact]
+    public async Task A_filter_flow_s_refusal_reaches_the_writer_as_its_4xx_in_the_envelope_and_nothing_is_written()
+    {
+        var collection = "guarded_" + Guid.NewGuid().ToString("N")[..6];
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Post, "/collections",
+            $$"""{"collection":"{{collection}}","schema":{},"fields":[{"field":"title","type":"string"}]}""")).Status);
+        var (status, body) = await SendAsync(HttpMethod.Post, "/flows", $$$"""
+            {"name":"Guard","trigger":"event","options":{"type":"filter","scope":["items.create"],"collections":["{{{collection}}}"],"return":"$last"},
+             "operation":"7c000000-0000-4000-8000-000000000001","operations":[
+              {"id":"7c000000-0000-4000-8000-000000000001","key":"check","type":"condition","options":{"filter":{"$trigger":{"payload":{"title":{"_nempty":true} } } } },
+               "resolve":"7c000000-0000-4000-8000-000000000002","reject":"7c000000-0000-4000-8000-000000000003"},
+              {"id":"7c000000-0000-4000-8000-000000000002","key":"tidy","type":"transform","options":{"json":{"title":"{{ $trigger.payload.title }}!"} } },
+              {"id":"7c000000-0000-4000-8000-000000000003","key":"refuse","type":"throw-error","options":{"code":"TITLE_REQUIRED","status":422,"message":"A title is required"} }]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var flow = body!["data"]!["id"]!.GetValue<string>();
+
+        (status, body) = await SendAsync(HttpMethod.Post, $"/items/{collection}", """{"title":"Hello"}""");
+        Assert.Equal((HttpStatusCode.OK, "Hello!"), (status, body!["data"]!["title"]!.GetValue<string>()));
+        (status, body) = await SendAsync(HttpMethod.Post, $"/items/{collection}", """{"title":""}""");
+        Assert.Equal((HttpStatusCode.UnprocessableEntity, "TITLE_REQUIRED", "A title is required"), (status,
+            body!["errors"]![0]!["extensions"]!["code"]!.GetValue<string>(), body["errors"]![0]!["message"]!.GetValue<string>()));
+        (_, body) = await SendAsync(HttpMethod.Get, $"/items/{collection}?fields=title");
+        Assert.Equal(["Hello!"], body!["data"]!.AsArray().Select(i => i!["title"]!.GetValue<string>()));
+        (_, body) = await SendAsync(HttpMethod.Get, $"/revisions?filter[collection][_eq]=directus_flows&filter[item][_eq]={flow}&filter[activity][action][_eq]=run&sort=id");
+        Assert.Equal(["resolve", "reject"], body!["data"]!.AsArray().Select(r => r!["data"]!["status"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/flows/{flow}")).Status);
+    }
 }

@@ -37,6 +37,7 @@ public sealed class ProxyRoutesTests(ServersFixture servers)
         { "/assets/1", "tools" },
         { "/flows", "tools" },
         { "/operations", "tools" },
+        { "/notifications/1", "tools" },
         { "/mcp", "tools" },
         { "/schema/snapshot", "tools" },
         { "/activity", "tools" },

@@ -9,6 +9,9 @@ using AiAssistant.Services.Tools.Content.Files;
 using AiAssistant.Services.Tools.Content.Items;
 using AiAssistant.Services.Tools.Content.Permissions;
 using AiAssistant.Services.Tools.Content.Schema;
+using AiAssistant.Services.Tools.Flows;
+using AiAssistant.ServiceDefaults.Messaging;
+using MassTransit;
 using AiAssistant.Services.Tools.ToolRegistry;
 using AiAssistant.Tests.Infrastructure;
 using AiAssistant.Tests.Redis;
@@ -33,9 +36,14 @@ internal sealed class ToolsDatabase : IAsyncDisposable
     private readonly Grants _grants;
     private readonly IHost _host;
 
-    private ToolsDatabase(IHost host, Grants grants, string filesRoot)
+    private readonly ServersFixture _servers;
+    private readonly string _database;
+    private readonly string? _flowEvents;
+    private bool _started;
+
+    private ToolsDatabase(IHost host, Grants grants, string filesRoot, ServersFixture servers, string database, string? flowEvents)
     {
-        (_host, _grants) = (host, grants);
+        (_host, _grants, _servers, _database, _flowEvents) = (host, grants, servers, database, flowEvents);
         FilesRoot = filesRoot;
     }
 
@@ -56,10 +64,27 @@ internal sealed class ToolsDatabase : IAsyncDisposable
     public ToolRegistry Registry => Services.GetRequiredService<ToolRegistry>();
     public ItemsService Items => Services.GetRequiredService<ItemsService>();
 
-    public static async Task<ToolsDatabase> CreateAsync(ServersFixture servers, string prefix)
+    /// <param name="flowEvents">A queue name: the host also runs the outbox dispatcher and consumes event flows' events from that
+    /// queue of the real RabbitMQ, as a Tools replica does (call <see cref="StartAsync"/>).</param>
+    public static async Task<ToolsDatabase> CreateAsync(ServersFixture servers, string prefix, string? flowEvents = null)
     {
         var database = prefix + "_" + Guid.NewGuid().ToString("N")[..8];
         await servers.Postgres.EnsureDatabasesAsync([database]);
+        var created = await HostAsync(servers, database, flowEvents);
+        var data = created.Services.GetRequiredService<NpgsqlDataSource>();
+        foreach (var schema in created.Services.GetServices<IDatabaseSchema>())
+        {
+            await using var cmd = data.CreateCommand(schema.Sql);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return created;
+    }
+
+    /// <summary>A second Tools replica over the same database (its own host, connections and Redis client): what two replicas share is only the servers.</summary>
+    public Task<ToolsDatabase> ReplicaAsync() => HostAsync(_servers, _database, _flowEvents);
+
+    private static async Task<ToolsDatabase> HostAsync(ServersFixture servers, string database, string? flowEvents)
+    {
         var filesRoot = TestFolders.Create("tool-files");
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -68,26 +93,39 @@ internal sealed class ToolsDatabase : IAsyncDisposable
             ["PublicUrl"] = PublicUrl,
             ["Files:Root"] = filesRoot,
             ["Files:Import:AllowedHosts:0"] = "localhost",
+            ["Flows:Exec:Timeout"] = "00:00:01",
+            ["Flows:EnvAllowList"] = "AIASSISTANT_TEST_FLOW_VISIBLE, AIASSISTANT_TEST_FLOW_UNSET",
         });
         builder.Services.AddLogging();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new NpgsqlDataSourceBuilder(servers.ConnectionString(database)).Build());
         builder.Services.AddSingleton<IConnectionMultiplexer>(await TestRedis.ConnectAsync(servers.RedisConnectionString));
-        builder.Services.AddSingleton<OutboxSignal>();
-        builder.Services.AddSingleton<IDatabaseSchema, OutboxSchema>();
+        if (flowEvents is null)
+        {
+            builder.Services.AddSingleton<OutboxSignal>();
+            builder.Services.AddSingleton<IDatabaseSchema, OutboxSchema>();
+        }
+        else
+        {
+            builder.Configuration["ConnectionStrings:rabbitmq"] = servers.RabbitMqConnectionString;
+            builder.AddMessaging(x => x.AddConsumer<ItemsChangedConsumer>(), (context, cfg) => cfg.ReceiveFlowEvents(context, flowEvents));
+            builder.AddOutbox();
+        }
         builder.AddContentStore();
         builder.Services.AddAssistantTools();
         var grants = new Grants();
         builder.Services.AddSingleton<IPermissionSource>(grants);
-        var created = new ToolsDatabase(builder.Build(), grants, filesRoot);
+        return new ToolsDatabase(builder.Build(), grants, filesRoot, servers, database, flowEvents);
+    }
 
-        var data = created.Services.GetRequiredService<NpgsqlDataSource>();
-        foreach (var schema in created.Services.GetServices<IDatabaseSchema>())
-        {
-            await using var cmd = data.CreateCommand(schema.Sql);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        return created;
+    /// <summary>Starts the host's background services (outbox, bus, schedulers) and waits until the bus is connected.</summary>
+    public async Task StartAsync()
+    {
+        await _host.StartAsync();
+        _started = true;
+        if (_flowEvents is not null)
+            Xunit.Assert.Equal(BusHealthStatus.Healthy,
+                await Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60)));
     }
 
     /// <summary>A user whose permissions are exactly <paramref name="rows"/> (an app user, not an admin).</summary>
@@ -138,6 +176,7 @@ internal sealed class ToolsDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_started) await _host.StopAsync();
         await Services.GetRequiredService<NpgsqlDataSource>().DisposeAsync();
         await Services.GetRequiredService<IConnectionMultiplexer>().DisposeAsync();
         _host.Dispose();
