@@ -39,6 +39,8 @@ public sealed class AuthorizationMatrixTests(EndToEndFixture e2e)
         // App access, not admin: an invalid chat body is a 400 only for those who may chat.
         ("POST", "/ai/chat", "{}", 403, 403, 400, 400),
         ("GET", "/ai/models", null, 403, 403, 200, 200),
+        // an attachment upload: app access first, then the body (JSON, not multipart: 415)
+        ("POST", "/ai/files", "{}", 403, 403, 415, 415),
         // Tools under /ai, admins only: the tool-call audit, and generating the prompts collection (a bad name: 400).
         ("GET", "/ai/tool-calls", null, 403, 403, 403, 200),
         ("POST", "/ai/prompts-collection", """{"collection":"Not A Name"}""", 403, 403, 403, 400),

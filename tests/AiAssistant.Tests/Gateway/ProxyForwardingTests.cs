@@ -384,7 +384,7 @@ public sealed class ProxyForwardingTests(ServersFixture servers)
             configure: builder => builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024));
         using var client = SignedIn(gateway);
 
-        using var response = await client.PostAsync("/ai/files", new ByteArrayContent(new byte[4096]));
+        using var response = await client.PostAsync("/ai/chat", new ByteArrayContent(new byte[4096]));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         var (code, _) = await ProxyRoutesTests.ReadErrorAsync(response);
